@@ -1,0 +1,45 @@
+import { defineConfig } from "vitest/config";
+/**
+ * Three tiers, chosen by file name:
+ * - `*.test.ts`: unit tests, no root, no real mounts; run everywhere.
+ * - `*.int.test.ts`: integration tests with real tools, mounts and apt; need root.
+ * - `*.e2e.test.ts`: end-to-end tests that boot QEMU; slow, need root.
+ */
+export function particleVitestConfig(overrides = {}) {
+    const resolve = { conditions: ["@particle/source"] };
+    return defineConfig({
+        resolve,
+        test: {
+            projects: [
+                {
+                    resolve,
+                    test: {
+                        name: "unit",
+                        include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+                        exclude: ["**/*.int.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
+                    },
+                },
+                {
+                    resolve,
+                    test: {
+                        name: "integration",
+                        include: ["test/**/*.int.test.ts"],
+                        testTimeout: overrides.integrationTimeoutMs ?? 300_000,
+                        hookTimeout: 600_000,
+                        fileParallelism: false,
+                    },
+                },
+                {
+                    resolve,
+                    test: {
+                        name: "e2e",
+                        include: ["test/**/*.e2e.test.ts"],
+                        testTimeout: 1_200_000,
+                        hookTimeout: 1_200_000,
+                        fileParallelism: false,
+                    },
+                },
+            ],
+        },
+    });
+}
