@@ -81,7 +81,7 @@ export async function run(file: string, args: readonly string[], options: RunOpt
 export async function runBinary(file: string, args: readonly string[], options: RunOptions = {}): Promise<Buffer> {
   const result = await execa(file, args, { ...execaOptions(options), encoding: "buffer" });
   checkResult(file, args, { ...result, stdout: undefined });
-  return Buffer.from(result.stdout);
+  return Buffer.from(result.stdout ?? new Uint8Array());
 }
 
 /** Runs a tool and reports whether it exited 0, without throwing on other exit codes. */

@@ -1,0 +1,3 @@
+import { libraryConfig } from "@particle/build-config/tsup";
+
+export default libraryConfig();
