@@ -75,10 +75,8 @@ function getPath(doc: Record<string, unknown>, { section, key }: KeyPath): unkno
 /** Checks that the edit changed exactly the one key, as intended. */
 function verifyEdit(before: string, after: string, key: KeyPath, value: unknown, file: string): string {
   let expected: Record<string, unknown>;
-  let actual: Record<string, unknown>;
   try {
     expected = parseToml(before) as Record<string, unknown>;
-    actual = parseToml(after) as Record<string, unknown>;
   } catch (error) {
     throw new ParticleError({
       code: "CONFIG_SYNTAX",
@@ -87,20 +85,26 @@ function verifyEdit(before: string, after: string, key: KeyPath, value: unknown,
       exit: "invalidInput",
     });
   }
-  const section = { ...((expected[key.section] as Record<string, unknown> | undefined) ?? {}) };
-  if (value === undefined) delete section[key.key];
-  else section[key.key] = value;
-  expected[key.section] = section;
-  if (Object.keys(section).length === 0 && !(key.section in actual)) delete expected[key.section];
-  if (JSON.stringify(canonical(expected)) !== JSON.stringify(canonical(actual))) {
-    throw new ParticleError({
+  const unsupported = () =>
+    new ParticleError({
       code: "CONFIG_EDIT_UNSUPPORTED",
       message: `${file} defines ${key.section}.${key.key} in a layout that cannot be edited in place`,
       hint: `Edit the file by hand: put the key under a [${key.section}] table.`,
       context: { path: file },
       exit: "conflict",
     });
+  let actual: Record<string, unknown>;
+  try {
+    actual = parseToml(after) as Record<string, unknown>;
+  } catch {
+    throw unsupported();
   }
+  const section = { ...((expected[key.section] as Record<string, unknown> | undefined) ?? {}) };
+  if (value === undefined) delete section[key.key];
+  else section[key.key] = value;
+  expected[key.section] = section;
+  if (Object.keys(section).length === 0 && !(key.section in actual)) delete expected[key.section];
+  if (JSON.stringify(canonical(expected)) !== JSON.stringify(canonical(actual))) throw unsupported();
   return after;
 }
 

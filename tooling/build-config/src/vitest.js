@@ -6,13 +6,18 @@ import { defineConfig } from "vitest/config";
  * - `*.e2e.test.ts`: end-to-end tests that boot QEMU; slow, need root.
  */
 export function particleVitestConfig(overrides = {}) {
-    const resolve = { conditions: ["@particle/source"] };
+    // Workspace packages resolve to their TypeScript sources in tests (no build step needed).
+    const conditions = ["@particle/source", "node", "module", "development|production"];
+    const resolve = { conditions };
+    const ssr = { resolve: { conditions, externalConditions: conditions } };
     return defineConfig({
         resolve,
+        ssr,
         test: {
             projects: [
                 {
                     resolve,
+                    ssr,
                     test: {
                         name: "unit",
                         include: ["test/**/*.test.ts", "src/**/*.test.ts"],
@@ -21,6 +26,7 @@ export function particleVitestConfig(overrides = {}) {
                 },
                 {
                     resolve,
+                    ssr,
                     test: {
                         name: "integration",
                         include: ["test/**/*.int.test.ts"],
@@ -31,6 +37,7 @@ export function particleVitestConfig(overrides = {}) {
                 },
                 {
                     resolve,
+                    ssr,
                     test: {
                         name: "e2e",
                         include: ["test/**/*.e2e.test.ts"],

@@ -1,0 +1,93 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { gunzipSync } from "node:zlib";
+import { scratchDir } from "@particle/test-kit";
+import { run } from "@particle/runtime";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { rotateLogs } from "../src/index.js";
+
+async function readAll(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const name of await fs.readdir(dir)) {
+    const file = path.join(dir, name);
+    let text: string;
+    if (name.endsWith(".zst")) text = (await run("zstd", ["-dc", file])).stdout;
+    else if (name.endsWith(".gz")) text = gunzipSync(await fs.readFile(file)).toString("utf8");
+    else text = await fs.readFile(file, "utf8");
+    lines.push(...text.split("\n").filter(Boolean));
+  }
+  return lines;
+}
+
+// A writer that keeps one descriptor open (like a daemon) and one that reopens per line (like our CLIs).
+const WRITER = `
+const fs = require("node:fs");
+const [file, mode, count] = process.argv.slice(1);
+const fd = mode === "held" ? fs.openSync(file, "a") : undefined;
+let i = 0;
+const tick = () => {
+  for (let j = 0; j < 50 && i < Number(count); j++, i++) {
+    const line = mode + "-" + i + "\\n";
+    if (fd === undefined) fs.appendFileSync(file, line); else fs.writeSync(fd, line);
+  }
+  if (i < Number(count)) setImmediate(tick); else { if (fd !== undefined) fs.closeSync(fd); }
+};
+tick();
+`;
+
+describe("logrotate", () => {
+  it.each(["zstd", "gzip"] as const)("loses no line while writers append (%s)", async (compression) => {
+    const dir = await scratchDir("logrotate");
+    const file = path.join(dir, "particle.log");
+    await fs.writeFile(file, "");
+    const count = 20_000;
+    const writers = ["held", "reopen"].map((mode) => execa("node", ["-e", WRITER, file, mode, String(count)]));
+    const options = { patterns: [path.join(dir, "*.log")], maxSizeBytes: 1, maxAgeDays: 0, keep: 1000, compression };
+    let rotations = 0;
+    let settled = false;
+    const done = Promise.all(writers).then(() => {
+      settled = true;
+    });
+    while (!settled) {
+      const report = await rotateLogs(options);
+      rotations += report.rotated.length;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await done;
+    const final = await rotateLogs(options);
+    expect(rotations).toBeGreaterThan(1);
+    expect(final.deferred).toEqual([]);
+    const lines = await readAll(dir);
+    for (const mode of ["held", "reopen"]) {
+      const seen = new Set(lines.filter((l) => l.startsWith(`${mode}-`)));
+      expect(seen.size).toBe(count);
+    }
+    expect(lines.length).toBe(2 * count);
+    // Every rotated file ends up compressed; no temp files remain.
+    const names = await fs.readdir(dir);
+    expect(names.filter((n) => n.startsWith("."))).toEqual([]);
+    expect(names.filter((n) => n !== "particle.log" && !n.endsWith(compression === "zstd" ? ".zst" : ".gz"))).toEqual([]);
+  });
+
+  it("keeps N rotated files, deleting the oldest", async () => {
+    const dir = await scratchDir("logrotate-keep");
+    const file = path.join(dir, "a.log");
+    const options = { patterns: [path.join(dir, "*.log")], maxSizeBytes: 1, maxAgeDays: 0, keep: 2, compression: "zstd" as const };
+    for (let i = 0; i < 4; i++) {
+      await fs.writeFile(file, `round ${i}\n`);
+      await rotateLogs({ ...options, now: new Date(Date.UTC(2026, 0, 1 + i)) });
+    }
+    const names = (await fs.readdir(dir)).sort();
+    expect(names).toEqual(["a.log.20260103T000000Z.zst", "a.log.20260104T000000Z.zst"]);
+    expect((await run("zstd", ["-dc", path.join(dir, names[1] as string)])).stdout).toBe("round 3");
+  });
+
+  it("leaves small young files alone", async () => {
+    const dir = await scratchDir("logrotate-idle");
+    await fs.writeFile(path.join(dir, "a.log"), "x\n");
+    const report = await rotateLogs({ patterns: [path.join(dir, "*.log")], maxSizeBytes: 1024, maxAgeDays: 30, keep: 2, compression: "zstd" });
+    expect(report.rotated).toEqual([]);
+    expect(await fs.readdir(dir)).toEqual(["a.log"]);
+  });
+});
