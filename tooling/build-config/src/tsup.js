@@ -25,6 +25,8 @@ export function cliConfig(entry) {
         clean: true,
         sourcemap: false,
         splitting: false,
+        // .mjs: the bundle is ESM wherever it is installed, with or without a package.json beside it.
+        outExtension: () => ({ js: ".mjs" }),
         noExternal: [/.*/],
         banner: {
             // Bundled CommonJS dependencies call require(); give them one in the ESM output.
