@@ -1,7 +1,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { createLogger, loadSettings } from "@particle/config";
-import { ExitCode, ParticleError, causeChain, isParticleError } from "@particle/runtime";
+import { createLogger, DEFAULT_SETTINGS, loadSettings } from "@particle/config";
+import { causeChain, ExitCode, isParticleError, ParticleError } from "@particle/runtime";
 import type { Command, CommandContext, GlobalOptions, OptionSpecs } from "./command.js";
 import { API_VERSION, createOutput } from "./output.js";
 import { createProgress } from "./progress.js";
@@ -52,12 +52,18 @@ function optionSynopsis(name: string, option: OptionSpecs[string]): string {
 }
 
 export function commandHelp(spec: CliSpec, command: Command): string {
-  const lines = [`Usage: ${commandName(spec, command)}${command.options ? " [OPTIONS]" : ""}${command.usage ? ` ${command.usage}` : ""}`, "", command.summary];
+  const lines = [
+    `Usage: ${commandName(spec, command)}${command.options ? " [OPTIONS]" : ""}${command.usage ? ` ${command.usage}` : ""}`,
+    "",
+    command.summary,
+  ];
   const options = Object.entries(command.options ?? {});
   if (options.length > 0) {
     lines.push("", "Options:");
     for (const [name, option] of options) {
-      lines.push(`  ${optionSynopsis(name, option).padEnd(28)} ${command.optionHelp?.[name] ?? ""}`.trimEnd());
+      lines.push(
+        `  ${optionSynopsis(name, option).padEnd(28)} ${command.optionHelp?.[name] ?? ""}`.trimEnd(),
+      );
     }
   }
   lines.push("", "Global options:", ...GLOBAL_HELP);
@@ -66,27 +72,62 @@ export function commandHelp(spec: CliSpec, command: Command): string {
 
 export function cliHelp(spec: CliSpec): string {
   const width = Math.max(...spec.commands.map((c) => c.path.join(" ").length + (c.usage?.length ?? 0) + 1));
-  const lines = [`${spec.name} ${spec.version}: ${spec.summary}`, "", `Usage: ${spec.name} COMMAND [OPTIONS]`, "", "Commands:"];
-  if (spec.defaultCommand) lines.push(`  ${(spec.defaultCommand.usage ?? "").padEnd(width)}  ${spec.defaultCommand.summary}`);
+  const lines = [
+    `${spec.name} ${spec.version}: ${spec.summary}`,
+    "",
+    `Usage: ${spec.name} COMMAND [OPTIONS]`,
+    "",
+    "Commands:",
+  ];
+  if (spec.defaultCommand)
+    lines.push(`  ${(spec.defaultCommand.usage ?? "").padEnd(width)}  ${spec.defaultCommand.summary}`);
   for (const command of spec.commands) {
     lines.push(`  ${`${command.path.join(" ")} ${command.usage ?? ""}`.padEnd(width)}  ${command.summary}`);
   }
-  lines.push("", "Global options:", ...GLOBAL_HELP, "  --version              show the version", "", `Run '${spec.name} COMMAND --help' for a command's options.`);
+  lines.push(
+    "",
+    "Global options:",
+    ...GLOBAL_HELP,
+    "  --version              show the version",
+    "",
+    `Run '${spec.name} COMMAND --help' for a command's options.`,
+  );
   return lines.join("\n");
 }
 
 /** Picks the command whose path is the longest prefix of argv (pure). */
-export function selectCommand(spec: CliSpec, argv: readonly string[]): { command: Command; rest: string[] } | undefined {
-  const alias = argv[0] === undefined ? undefined : spec.flagAliases?.[argv[0]];
-  const words = alias ? [...alias, ...argv.slice(1)] : [...argv];
+export function selectCommand(
+  spec: CliSpec,
+  argv: readonly string[],
+): { command: Command; rest: string[] } | undefined {
+  const { leading, remaining } = splitLeadingGlobals(argv);
+  const alias = remaining[0] === undefined ? undefined : spec.flagAliases?.[remaining[0]];
+  const words = alias ? [...alias, ...remaining.slice(1)] : remaining;
   let best: Command | undefined;
   for (const command of spec.commands) {
     const matches = command.path.every((word, i) => words[i] === word);
     if (matches && command.path.length > (best?.path.length ?? 0)) best = command;
   }
-  if (best) return { command: best, rest: words.slice(best.path.length) };
-  if (spec.defaultCommand && words.length > 0 && !words[0]?.startsWith("-")) return { command: spec.defaultCommand, rest: words };
+  if (best) return { command: best, rest: [...leading, ...words.slice(best.path.length)] };
+  if (spec.defaultCommand && words.length > 0 && !words[0]?.startsWith("-"))
+    return { command: spec.defaultCommand, rest: [...leading, ...words] };
   return undefined;
+}
+
+/** Global options may come before the verb (`particle --json config show`): set them aside (pure). */
+function splitLeadingGlobals(argv: readonly string[]): { leading: string[]; remaining: string[] } {
+  const leading: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const token = argv[i] as string;
+    const name = token.startsWith("--") ? token.slice(2).split("=")[0] : undefined;
+    const option = name === undefined ? undefined : GLOBAL_OPTIONS[name];
+    if (option === undefined || name === "help") break;
+    leading.push(token);
+    if (option.type === "string" && !token.includes("=") && i + 1 < argv.length)
+      leading.push(argv[++i] as string);
+  }
+  return { leading, remaining: argv.slice(i) };
 }
 
 function usageError(message: string, hint: string): ParticleError {
@@ -94,9 +135,11 @@ function usageError(message: string, hint: string): ParticleError {
 }
 
 function checkArity(command: Command, count: number, help: string): void {
-  const [min, max] = typeof command.args === "number" ? [command.args, command.args] : (command.args ?? [0, 0]);
+  const [min, max] =
+    typeof command.args === "number" ? [command.args, command.args] : (command.args ?? [0, 0]);
   if (count < min || count > max) {
-    const expected = min === max ? `${min}` : max === Number.POSITIVE_INFINITY ? `at least ${min}` : `${min} to ${max}`;
+    const expected =
+      min === max ? `${min}` : max === Number.POSITIVE_INFINITY ? `at least ${min}` : `${min} to ${max}`;
     throw usageError(`expected ${expected} argument${max === 1 ? "" : "s"}, got ${count}`, help);
   }
 }
@@ -105,7 +148,8 @@ function parseOverrides(items: readonly string[]): Record<string, string> {
   const overrides: Record<string, string> = {};
   for (const item of items) {
     const eq = item.indexOf("=");
-    if (eq <= 0) throw usageError(`--set ${item}: expected KEY=VALUE`, "For example: --set layer.format=erofs");
+    if (eq <= 0)
+      throw usageError(`--set ${item}: expected KEY=VALUE`, "For example: --set layer.format=erofs");
     overrides[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return overrides;
@@ -118,7 +162,12 @@ export function reportError(error: unknown, io: CliIo, options: { json: boolean;
   if (options.json) {
     const body = particle
       ? error.toJSON()
-      : { code: "INTERNAL", message: error instanceof Error ? error.message : String(error), context: {}, causes: causeChain(error).slice(1) };
+      : {
+          code: "INTERNAL",
+          message: error instanceof Error ? error.message : String(error),
+          context: {},
+          causes: causeChain(error).slice(1),
+        };
     io.stdout.write(`${JSON.stringify({ apiVersion: API_VERSION, kind: "Error", error: body }, null, 2)}\n`);
   }
   const chain = causeChain(error);
@@ -132,7 +181,11 @@ export function reportError(error: unknown, io: CliIo, options: { json: boolean;
 }
 
 /** Runs one CLI invocation and returns its exit code. Never throws. */
-export async function runCli(spec: CliSpec, argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+export async function runCli(
+  spec: CliSpec,
+  argv: readonly string[],
+  io: CliIo = defaultIo(),
+): Promise<number> {
   const wantsJson = argv.includes("--json");
   const wantsDebug = argv.includes("--debug");
   try {
@@ -145,12 +198,18 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: CliIo =
       return 0;
     }
     const selected = selectCommand(spec, argv);
-    if (!selected) throw usageError(`unknown command "${argv[0]}"`, `Run '${spec.name} --help' for the list of commands.`);
+    if (!selected)
+      throw usageError(`unknown command "${argv[0]}"`, `Run '${spec.name} --help' for the list of commands.`);
     const { command, rest } = selected;
     const help = `Run '${commandName(spec, command)} --help' for usage.`;
     let parsed: ReturnType<typeof parseArgs>;
     try {
-      parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+      parsed = parseArgs({
+        args: rest,
+        options: { ...GLOBAL_OPTIONS, ...command.options },
+        allowPositionals: true,
+        strict: true,
+      });
     } catch (error) {
       throw usageError((error as Error).message.split("\n")[0] ?? "invalid arguments", help);
     }
@@ -167,7 +226,18 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: CliIo =
       overrides: parseOverrides((values.set as string[] | undefined) ?? []),
     };
     const configRoot = values["config-root"] as string | undefined;
-    const { settings } = await loadSettings({ env: io.env, overrides: globals.overrides, ...(configRoot ? { configRoot } : {}) });
+    const settings = await loadSettings({
+      env: io.env,
+      overrides: globals.overrides,
+      ...(configRoot ? { configRoot } : {}),
+    }).then(
+      (loaded) => loaded.settings,
+      (error: unknown) => {
+        if (command.toleratesBrokenConfig && isParticleError(error) && error.code.startsWith("CONFIG_"))
+          return DEFAULT_SETTINGS;
+        throw error;
+      },
+    );
     const level = (globals.logLevel ?? (globals.debug ? "debug" : settings.logging.level)) as "info";
     const logger = createLogger({
       name: spec.name,

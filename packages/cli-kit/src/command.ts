@@ -40,6 +40,11 @@ export interface Command {
   readonly optionHelp?: Readonly<Record<string, string>>;
   /** Exact number of positionals, or a [min, max] range (max Infinity for variadic). @default 0 */
   readonly args?: number | readonly [number, number];
+  /**
+   * Runs even when the configuration is invalid (with built-in defaults), so that `config validate`
+   * and `config set` can diagnose and repair it. @default false
+   */
+  readonly toleratesBrokenConfig?: boolean;
   /** Returns the exit code (default 0). */
   run(ctx: CommandContext, parsed: Parsed): Promise<number | undefined>;
 }

@@ -1,5 +1,21 @@
-export { defineCommand, type Command, type CommandContext, type GlobalOptions, type OptionSpecs, type Parsed } from "./command.js";
-export { API_VERSION, createOutput, formatBytes, table, type Output } from "./output.js";
+export {
+  type CliIo,
+  type CliSpec,
+  cliHelp,
+  commandHelp,
+  main,
+  reportError,
+  runCli,
+  selectCommand,
+} from "./cli.js";
+export {
+  type Command,
+  type CommandContext,
+  defineCommand,
+  type GlobalOptions,
+  type OptionSpecs,
+  type Parsed,
+} from "./command.js";
+export { API_VERSION, createOutput, formatBytes, type Output, table } from "./output.js";
 export { createProgress, type Progress, type ProgressOptions } from "./progress.js";
-export { cliHelp, commandHelp, main, reportError, runCli, selectCommand, type CliIo, type CliSpec } from "./cli.js";
-export { stringOption, stringList } from "./values.js";
+export { stringList, stringOption } from "./values.js";

@@ -1,27 +1,42 @@
-export { DEFAULT_SETTINGS, Settings, SettingsLayer, jsonSchemas, sections, type SectionName } from "./spec.js";
-export { allKeys, coerceValue, envName, getSetting, parseKey, parseSize, type KeyPath } from "./keys.js";
+export { removeConfigValue, writeConfigValue } from "./edit.js";
+export { allKeys, coerceValue, envName, getSetting, type KeyPath, parseKey, parseSize } from "./keys.js";
 export {
   configFiles,
   defaultConfigRoot,
+  type LoadedSettings,
+  type LoadOptions,
   layerFromEnv,
   layerFromOverrides,
   loadSettings,
   mergeLayers,
   parseConfigText,
-  validateLayer,
-  type LoadOptions,
-  type LoadedSettings,
   type SettingsSource,
+  validateLayer,
 } from "./load.js";
-export { setTomlValue, tomlLiteral, unsetTomlValue } from "./toml-edit.js";
-export { removeConfigValue, writeConfigValue } from "./edit.js";
-export { createLogger, formatLogLine, resolveStderrFormat, type LogLevel, type Logger, type LoggerOptions, type StderrFormat } from "./logging.js";
+export {
+  createLogger,
+  formatLogLine,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  resolveStderrFormat,
+  type StderrFormat,
+} from "./logging.js";
 export {
   globToRegExp,
   parseRotatedName,
+  type RotateOptions,
+  type RotateReport,
   rotateLogs,
   rotationStamp,
   selectForDeletion,
-  type RotateOptions,
-  type RotateReport,
 } from "./logrotate.js";
+export {
+  DEFAULT_SETTINGS,
+  jsonSchemas,
+  type SectionName,
+  Settings,
+  SettingsLayer,
+  sections,
+} from "./spec.js";
+export { setTomlValue, tomlLiteral, unsetTomlValue } from "./toml-edit.js";

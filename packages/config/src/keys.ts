@@ -49,14 +49,26 @@ export function coerceValue(key: KeyPath, text: string): unknown {
   return text;
 }
 
-const UNITS: Readonly<Record<string, number>> = { "": 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+const UNITS: Readonly<Record<string, number>> = {
+  "": 1,
+  B: 1,
+  K: 1024,
+  M: 1024 ** 2,
+  G: 1024 ** 3,
+  T: 1024 ** 4,
+};
 
 /** Parses `10MiB`, `512K`, `1.5G` or a plain number into bytes (binary units). */
 export function parseSize(value: string | number): number {
   if (typeof value === "number") return value;
   const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(value.trim());
   if (!match) {
-    throw new ParticleError({ code: "CONFIG_INVALID", message: `"${value}" is not a size`, hint: "Use a size like 10MiB.", exit: "invalidInput" });
+    throw new ParticleError({
+      code: "CONFIG_INVALID",
+      message: `"${value}" is not a size`,
+      hint: "Use a size like 10MiB.",
+      exit: "invalidInput",
+    });
   }
   return Math.round(Number(match[1]) * (UNITS[(match[2] ?? "").toUpperCase()] ?? 1));
 }

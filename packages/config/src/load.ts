@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { ParticleError, fromSystemError } from "@particle/runtime";
-import { TomlError, parse as parseToml } from "smol-toml";
+import { fromSystemError, ParticleError } from "@particle/runtime";
+import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { allKeys, coerceValue, envName, parseKey } from "./keys.js";
 import { DEFAULT_SETTINGS, Settings, SettingsLayer } from "./spec.js";
@@ -62,7 +62,10 @@ export function parseConfigText(text: string, where: string): SettingsLayer {
   try {
     value = parseToml(text);
   } catch (error) {
-    const detail = error instanceof TomlError ? `line ${error.line}, column ${error.column}: ${error.message.split("\n")[0]}` : String(error);
+    const detail =
+      error instanceof TomlError
+        ? `line ${error.line}, column ${error.column}: ${error.message.split("\n")[0]}`
+        : String(error);
     throw new ParticleError({
       code: "CONFIG_SYNTAX",
       message: `${where}: not valid TOML (${detail})`,
@@ -82,7 +85,10 @@ export function layerFromEnv(env: Readonly<Record<string, string | undefined>>):
     const name = envName(key);
     const text = env[name];
     if (text === undefined) continue;
-    const layer = validateLayer({ [key.section]: { [key.key]: coerceValue(key, text) } }, `environment variable ${name}`);
+    const layer = validateLayer(
+      { [key.section]: { [key.key]: coerceValue(key, text) } },
+      `environment variable ${name}`,
+    );
     sources.push({ kind: "env", name, layer });
   }
   return sources;
@@ -127,7 +133,8 @@ export async function configFiles(configRoot: string): Promise<string[]> {
     const names = (await fs.readdir(dropins)).filter((n) => n.endsWith(".toml")).sort();
     files.push(...names.map((n) => path.join(dropins, n)));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw fromSystemError(error, `reading ${dropins}`, dropins);
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      throw fromSystemError(error, `reading ${dropins}`, dropins);
   }
   return files;
 }

@@ -1,4 +1,4 @@
-import { openSync, closeSync, mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import pino, { type Level, type Logger } from "pino";
 
@@ -23,7 +23,14 @@ export interface LoggerOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" };
+const LEVEL_NAMES: Readonly<Record<number, string>> = {
+  10: "trace",
+  20: "debug",
+  30: "info",
+  40: "warn",
+  50: "error",
+  60: "fatal",
+};
 // sd-daemon(3) priority prefixes: journald reads them from a service's stderr.
 const JOURNAL_PRIORITY: Readonly<Record<number, number>> = { 10: 7, 20: 7, 30: 6, 40: 4, 50: 3, 60: 2 };
 const OMIT = new Set(["level", "time", "pid", "hostname", "msg", "name", "v"]);
@@ -70,13 +77,18 @@ export function createLogger(options: LoggerOptions): Logger {
   const format = resolveStderrFormat(options.stderr ?? "auto", stderr, options.env ?? process.env);
   const streams: pino.StreamEntry[] = [];
   if (options.file && canWrite(options.file)) {
-    streams.push({ level: level === "silent" ? "fatal" : level, stream: pino.destination({ dest: options.file, append: true, sync: true }) });
+    streams.push({
+      level: level === "silent" ? "fatal" : level,
+      stream: pino.destination({ dest: options.file, append: true, sync: true }),
+    });
   }
   const stderrLevel = options.stderrLevel ?? level;
   if (format !== "none" && stderrLevel !== "silent") {
     const color = format === "human" && Boolean(stderr.isTTY);
     const stream =
-      format === "json" ? stderr : { write: (line: string) => stderr.write(formatLogLine(line, format, color)) };
+      format === "json"
+        ? stderr
+        : { write: (line: string) => stderr.write(formatLogLine(line, format, color)) };
     streams.push({ level: stderrLevel, stream });
   }
   const minimum = streams.length === 0 || level === "silent" ? "silent" : lowest([level, stderrLevel]);

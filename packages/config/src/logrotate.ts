@@ -35,20 +35,32 @@ export interface RotateReport {
 const ROTATED = /^(.*)\.(\d{8}T\d{6}Z)(?:-(\d+))?(\.zst|\.gz)?$/;
 
 export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, "[^/]*")
+    .replace(/\?/g, "[^/]");
   return new RegExp(`^${escaped}$`);
 }
 
 /** `20261125T180102Z` (pure). */
 export function rotationStamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 }
 
 /** Splits a rotated file name into its base log name and stamp, or undefined (pure). */
-export function parseRotatedName(name: string): { base: string; stamp: string; compressed: boolean } | undefined {
+export function parseRotatedName(
+  name: string,
+): { base: string; stamp: string; compressed: boolean } | undefined {
   const match = ROTATED.exec(name);
   if (!match) return undefined;
-  return { base: match[1] ?? "", stamp: `${match[2]}${match[3] ? `-${match[3].padStart(4, "0")}` : ""}`, compressed: Boolean(match[4]) };
+  return {
+    base: match[1] ?? "",
+    stamp: `${match[2]}${match[3] ? `-${match[3].padStart(4, "0")}` : ""}`,
+    compressed: Boolean(match[4]),
+  };
 }
 
 /** Which rotated files to delete: beyond `keep` newest, or older than the age limit (pure). */
@@ -60,7 +72,9 @@ export function selectForDeletion(
 ): string[] {
   const newestFirst = [...rotated].sort((a, b) => (a.stamp < b.stamp ? 1 : a.stamp > b.stamp ? -1 : 0));
   return newestFirst
-    .filter((entry, index) => index >= keep || (maxAgeDays > 0 && nowMs - entry.mtimeMs > maxAgeDays * 86_400_000))
+    .filter(
+      (entry, index) => index >= keep || (maxAgeDays > 0 && nowMs - entry.mtimeMs > maxAgeDays * 86_400_000),
+    )
     .map((entry) => entry.name);
 }
 
@@ -123,7 +137,11 @@ async function compressFile(file: string, compression: "zstd" | "gzip"): Promise
   return final;
 }
 
-function dueForRotation(stat: { size: number; birthtimeMs: number; ctimeMs: number }, options: RotateOptions, nowMs: number): boolean {
+function dueForRotation(
+  stat: { size: number; birthtimeMs: number; ctimeMs: number },
+  options: RotateOptions,
+  nowMs: number,
+): boolean {
   if (stat.size === 0) return false;
   if (options.force || stat.size > options.maxSizeBytes) return true;
   const born = stat.birthtimeMs > 0 ? stat.birthtimeMs : stat.ctimeMs;
@@ -133,7 +151,14 @@ function dueForRotation(stat: { size: number; birthtimeMs: number; ctimeMs: numb
 async function uniqueRotatedName(file: string, stamp: string): Promise<string> {
   for (let n = 0; ; n++) {
     const candidate = `${file}.${stamp}${n === 0 ? "" : `-${n}`}`;
-    const taken = await Promise.all([candidate, `${candidate}.zst`, `${candidate}.gz`].map((p) => fs.access(p).then(() => true, () => false)));
+    const taken = await Promise.all(
+      [candidate, `${candidate}.zst`, `${candidate}.gz`].map((p) =>
+        fs.access(p).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     if (!taken.includes(true)) return candidate;
   }
 }

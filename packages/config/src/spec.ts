@@ -8,7 +8,10 @@ import { z } from "zod";
 
 const absolutePath = z.string().regex(/^\//, "must be an absolute path");
 const sizeString = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*([KMGT]i?B?|B)?$/i, "must be a size like 10MiB")])
+  .union([
+    z.number().int().nonnegative(),
+    z.string().regex(/^\d+(\.\d+)?\s*([KMGT]i?B?|B)?$/i, "must be a size like 10MiB"),
+  ])
   .describe("bytes, or a size with a unit: 512K, 10MiB, 1G");
 const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
 
@@ -16,7 +19,9 @@ export const sections = {
   paths: z
     .object({
       store: absolutePath.describe("The image store (an OCI image layout of layers, images and tags)."),
-      sysroot: absolutePath.describe("The physical root holding deployments (/sysroot on a booted Particle system)."),
+      sysroot: absolutePath.describe(
+        "The physical root holding deployments (/sysroot on a booted Particle system).",
+      ),
       state: absolutePath.describe("Persistent state: transaction journals, audit log, live overlays."),
       run: absolutePath.describe("Runtime state that does not survive a reboot: locks, mount records."),
       log: absolutePath.describe("Directory of the toolkit's log files."),
@@ -27,7 +32,12 @@ export const sections = {
     .object({
       format: z.enum(["squashfs", "erofs"]).describe("Filesystem of new layers."),
       compression: z.enum(["zstd", "lz4", "gzip", "xz", "none"]).describe("Compression of new layers."),
-      compression_level: z.number().int().min(1).max(22).describe("Compression level (zstd 1-22; ignored where the format has no levels)."),
+      compression_level: z
+        .number()
+        .int()
+        .min(1)
+        .max(22)
+        .describe("Compression level (zstd 1-22; ignored where the format has no levels)."),
     })
     .strict(),
   bootstrap: z
@@ -35,28 +45,42 @@ export const sections = {
       suite: z.string().min(1).describe("Debian or Ubuntu suite of new bases (bookworm, noble …)."),
       mirror: z.string().url().describe("Archive mirror URL."),
       components: z.array(z.string().min(1)).min(1).describe("Archive components."),
-      variant: z.enum(["minbase", "required", "important", "standard", "apt"]).describe("mmdebstrap variant."),
-      keyring: z.string().describe("Keyring file that signs the archive; empty for the distribution default."),
+      variant: z
+        .enum(["minbase", "required", "important", "standard", "apt"])
+        .describe("mmdebstrap variant."),
+      keyring: z
+        .string()
+        .describe("Keyring file that signs the archive; empty for the distribution default."),
     })
     .strict(),
   registry: z
     .object({
       auth_file: absolutePath.describe("Registry credentials (containers auth.json format, mode 0600)."),
-      insecure: z.array(z.string()).describe("Registries (host[:port]) that may be reached over plain HTTP; loopback always may."),
+      insecure: z
+        .array(z.string())
+        .describe("Registries (host[:port]) that may be reached over plain HTTP; loopback always may."),
     })
     .strict(),
   logging: z
     .object({
       level: logLevel.describe("Minimum level written to the log file and stderr."),
       file: z.string().describe("Log file name inside paths.log; empty disables the file."),
-      stderr: z.enum(["auto", "human", "json", "journal", "none"]).describe("Format of log lines on stderr; auto picks human on a terminal, journal under systemd."),
+      stderr: z
+        .enum(["auto", "human", "json", "journal", "none"])
+        .describe("Format of log lines on stderr; auto picks human on a terminal, journal under systemd."),
     })
     .strict(),
   logrotate: z
     .object({
       patterns: z.array(z.string().min(1)).describe("Glob patterns (* and ?) of log files to rotate."),
       max_size: sizeString.describe("Rotate a file once it is larger than this."),
-      max_age_days: z.number().int().min(0).describe("Rotate a file once it is older than this many days; delete rotated files older than it. 0 disables."),
+      max_age_days: z
+        .number()
+        .int()
+        .min(0)
+        .describe(
+          "Rotate a file once it is older than this many days; delete rotated files older than it. 0 disables.",
+        ),
       keep: z.number().int().min(0).describe("Rotated files kept per log file."),
       compression: z.enum(["zstd", "gzip", "none"]).describe("Compression of rotated files."),
     })

@@ -18,10 +18,16 @@ describe("loadSettings", () => {
   });
 
   it("layers config.toml, sorted drop-ins, environment and overrides in that order", async () => {
-    await fs.writeFile(path.join(root, "config.toml"), '[layer]\nformat = "erofs"\ncompression_level = 5\n[paths]\nstore = "/a"\n');
+    await fs.writeFile(
+      path.join(root, "config.toml"),
+      '[layer]\nformat = "erofs"\ncompression_level = 5\n[paths]\nstore = "/a"\n',
+    );
     await fs.mkdir(path.join(root, "config.d"));
     await fs.writeFile(path.join(root, "config.d", "20-b.toml"), "[layer]\ncompression_level = 9\n");
-    await fs.writeFile(path.join(root, "config.d", "10-a.toml"), "[layer]\ncompression_level = 7\ncompression = \"lz4\"\n");
+    await fs.writeFile(
+      path.join(root, "config.d", "10-a.toml"),
+      '[layer]\ncompression_level = 7\ncompression = "lz4"\n',
+    );
     await fs.writeFile(path.join(root, "config.d", "ignored.conf"), "not toml at all");
     const { settings, sources } = await loadSettings({
       configRoot: root,
@@ -53,7 +59,9 @@ describe("loadSettings", () => {
   });
 
   it("rejects unknown keys and sections, naming them", () => {
-    expect(() => parseConfigText("[layer]\nfromat = \"erofs\"\n", "f.toml")).toThrow(/f\.toml: layer: .*fromat/);
+    expect(() => parseConfigText('[layer]\nfromat = "erofs"\n', "f.toml")).toThrow(
+      /f\.toml: layer: .*fromat/,
+    );
     expect(() => parseConfigText("[nope]\na = 1\n", "f.toml")).toThrow(/nope/);
   });
 
@@ -72,7 +80,9 @@ describe("loadSettings", () => {
   });
 
   it("rejects an unknown --set key with the list of known keys", async () => {
-    await expect(loadSettings({ configRoot: root, env: {}, overrides: { "layer.fromat": "x" } })).rejects.toMatchObject({
+    await expect(
+      loadSettings({ configRoot: root, env: {}, overrides: { "layer.fromat": "x" } }),
+    ).rejects.toMatchObject({
       code: "CONFIG_UNKNOWN_KEY",
       hint: expect.stringContaining("layer.format"),
     });

@@ -31,7 +31,14 @@ describe("logging", () => {
 
   it("filters stderr by its own level", () => {
     const { stream, lines } = capture();
-    const logger = createLogger({ name: "t", level: "debug", stderr: "human", stderrLevel: "warn", stderrStream: stream, env: {} });
+    const logger = createLogger({
+      name: "t",
+      level: "debug",
+      stderr: "human",
+      stderrLevel: "warn",
+      stderrStream: stream,
+      env: {},
+    });
     logger.info("quiet");
     logger.warn("loud");
     expect(lines).toEqual(["warn: loud\n"]);
@@ -39,8 +46,19 @@ describe("logging", () => {
 
   it("writes JSON lines to stderr in json mode", () => {
     const { stream, lines } = capture();
-    const logger = createLogger({ name: "comp", level: "info", stderr: "json", stderrStream: stream, env: {} });
+    const logger = createLogger({
+      name: "comp",
+      level: "info",
+      stderr: "json",
+      stderrStream: stream,
+      env: {},
+    });
     logger.info({ image: "a:b" }, "committed");
-    expect(JSON.parse(lines[0] ?? "")).toMatchObject({ name: "comp", msg: "committed", image: "a:b", level: 30 });
+    expect(JSON.parse(lines[0] ?? "")).toMatchObject({
+      name: "comp",
+      msg: "committed",
+      image: "a:b",
+      level: 30,
+    });
   });
 });

@@ -1,8 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { scratchDir } from "@particle/test-kit";
 import { run } from "@particle/runtime";
+import { scratchDir } from "@particle/test-kit";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { rotateLogs } from "../src/index.js";
@@ -42,8 +42,16 @@ describe("logrotate", () => {
     const file = path.join(dir, "particle.log");
     await fs.writeFile(file, "");
     const count = 20_000;
-    const writers = ["held", "reopen"].map((mode) => execa("node", ["-e", WRITER, file, mode, String(count)]));
-    const options = { patterns: [path.join(dir, "*.log")], maxSizeBytes: 1, maxAgeDays: 0, keep: 1000, compression };
+    const writers = ["held", "reopen"].map((mode) =>
+      execa("node", ["-e", WRITER, file, mode, String(count)]),
+    );
+    const options = {
+      patterns: [path.join(dir, "*.log")],
+      maxSizeBytes: 1,
+      maxAgeDays: 0,
+      keep: 1000,
+      compression,
+    };
     let rotations = 0;
     let settled = false;
     const done = Promise.all(writers).then(() => {
@@ -67,13 +75,21 @@ describe("logrotate", () => {
     // Every rotated file ends up compressed; no temp files remain.
     const names = await fs.readdir(dir);
     expect(names.filter((n) => n.startsWith("."))).toEqual([]);
-    expect(names.filter((n) => n !== "particle.log" && !n.endsWith(compression === "zstd" ? ".zst" : ".gz"))).toEqual([]);
+    expect(
+      names.filter((n) => n !== "particle.log" && !n.endsWith(compression === "zstd" ? ".zst" : ".gz")),
+    ).toEqual([]);
   });
 
   it("keeps N rotated files, deleting the oldest", async () => {
     const dir = await scratchDir("logrotate-keep");
     const file = path.join(dir, "a.log");
-    const options = { patterns: [path.join(dir, "*.log")], maxSizeBytes: 1, maxAgeDays: 0, keep: 2, compression: "zstd" as const };
+    const options = {
+      patterns: [path.join(dir, "*.log")],
+      maxSizeBytes: 1,
+      maxAgeDays: 0,
+      keep: 2,
+      compression: "zstd" as const,
+    };
     for (let i = 0; i < 4; i++) {
       await fs.writeFile(file, `round ${i}\n`);
       await rotateLogs({ ...options, now: new Date(Date.UTC(2026, 0, 1 + i)) });
@@ -86,7 +102,13 @@ describe("logrotate", () => {
   it("leaves small young files alone", async () => {
     const dir = await scratchDir("logrotate-idle");
     await fs.writeFile(path.join(dir, "a.log"), "x\n");
-    const report = await rotateLogs({ patterns: [path.join(dir, "*.log")], maxSizeBytes: 1024, maxAgeDays: 30, keep: 2, compression: "zstd" });
+    const report = await rotateLogs({
+      patterns: [path.join(dir, "*.log")],
+      maxSizeBytes: 1024,
+      maxAgeDays: 30,
+      keep: 2,
+      compression: "zstd",
+    });
     expect(report.rotated).toEqual([]);
     expect(await fs.readdir(dir)).toEqual(["a.log"]);
   });

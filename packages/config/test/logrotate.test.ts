@@ -12,8 +12,16 @@ describe("log rotation logic", () => {
   it("stamps and parses rotated names", () => {
     const stamp = rotationStamp(new Date("2026-11-25T18:01:02.345Z"));
     expect(stamp).toBe("20261125T180102Z");
-    expect(parseRotatedName(`particle.log.${stamp}.zst`)).toEqual({ base: "particle.log", stamp, compressed: true });
-    expect(parseRotatedName(`particle.log.${stamp}-2`)).toEqual({ base: "particle.log", stamp: `${stamp}-0002`, compressed: false });
+    expect(parseRotatedName(`particle.log.${stamp}.zst`)).toEqual({
+      base: "particle.log",
+      stamp,
+      compressed: true,
+    });
+    expect(parseRotatedName(`particle.log.${stamp}-2`)).toEqual({
+      base: "particle.log",
+      stamp: `${stamp}-0002`,
+      compressed: false,
+    });
     expect(parseRotatedName("particle.log")).toBeUndefined();
   });
 

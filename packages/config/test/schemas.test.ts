@@ -6,7 +6,9 @@ import { jsonSchemas } from "../src/index.js";
 
 describe("published JSON Schemas", () => {
   it("match the zod schemas (regenerate with UPDATE_SCHEMAS=1)", () => {
-    const generated = Object.fromEntries(Object.entries(jsonSchemas).map(([name, schema]) => [name, z.toJSONSchema(schema, { io: "input" })]));
+    const generated = Object.fromEntries(
+      Object.entries(jsonSchemas).map(([name, schema]) => [name, z.toJSONSchema(schema, { io: "input" })]),
+    );
     expect(checkJsonSchemas(path.join(__dirname, "../schemas"), generated)).toEqual([]);
   });
 });

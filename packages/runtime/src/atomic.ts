@@ -16,7 +16,10 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** A unique hidden name beside `target`, for writing before the rename that publishes it. */
 export function tempSibling(target: string, tag = "tmp"): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${tag}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${tag}-${process.pid}-${randomBytes(4).toString("hex")}`,
+  );
 }
 
 export interface WriteAtomicOptions {
@@ -54,7 +57,11 @@ export async function writeFileAtomic(
 }
 
 /** `writeFileAtomic` of a value as pretty JSON with a trailing newline. */
-export async function writeJsonAtomic(target: string, value: unknown, options: WriteAtomicOptions = {}): Promise<void> {
+export async function writeJsonAtomic(
+  target: string,
+  value: unknown,
+  options: WriteAtomicOptions = {},
+): Promise<void> {
   await writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
@@ -91,7 +98,8 @@ export async function mkdirDurable(dir: string, mode = 0o755): Promise<void> {
     try {
       await fs.mkdir(entry, { mode });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fromSystemError(error, `creating ${entry}`, entry);
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST")
+        throw fromSystemError(error, `creating ${entry}`, entry);
     }
     await fsyncDir(path.dirname(entry));
   }

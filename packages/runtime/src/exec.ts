@@ -50,7 +50,9 @@ export interface RunResult {
 
 /** Quotes an argument vector for display only (errors and logs); never handed to a shell. */
 export function displayCommand(file: string, args: readonly string[]): string {
-  return [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(" ");
+  return [file, ...args]
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))
+    .join(" ");
 }
 
 function execaOptions(options: RunOptions) {
@@ -72,20 +74,32 @@ function execaOptions(options: RunOptions) {
  * a `ParticleError` with code `EXEC_FAILED` carrying the command, exit code and the end of stderr;
  * a missing tool becomes `TOOL_MISSING` naming the Debian package to install.
  */
-export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export async function run(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   const result = await execa(file, args, execaOptions(options));
   return checkResult(file, args, result);
 }
 
 /** Like `run`, but returns stdout as bytes (for binary output such as a tar stream or an image). */
-export async function runBinary(file: string, args: readonly string[], options: RunOptions = {}): Promise<Buffer> {
+export async function runBinary(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<Buffer> {
   const result = await execa(file, args, { ...execaOptions(options), encoding: "buffer" });
   checkResult(file, args, { ...result, stdout: undefined });
   return Buffer.from(result.stdout ?? new Uint8Array());
 }
 
 /** Runs a tool and reports whether it exited 0, without throwing on other exit codes. */
-export async function succeeds(file: string, args: readonly string[], options: RunOptions = {}): Promise<boolean> {
+export async function succeeds(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<boolean> {
   const result = await execa(file, args, execaOptions(options));
   if (isMissingTool(result)) throw toolMissing(file, result.cause);
   return result.exitCode === 0;
@@ -96,7 +110,11 @@ export async function succeeds(file: string, args: readonly string[], options: R
  * stdout/stdin; `await` the returned process, then pass it to `checkResult`.
  */
 export function spawnTool(file: string, args: readonly string[], options: RunOptions = {}): ResultPromise {
-  return execa(file, args, { ...execaOptions(options), buffer: { stdout: false, stderr: true }, encoding: "buffer" });
+  return execa(file, args, {
+    ...execaOptions(options),
+    buffer: { stdout: false, stderr: true },
+    encoding: "buffer",
+  });
 }
 
 interface ExecaLikeResult {

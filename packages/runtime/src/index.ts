@@ -1,16 +1,4 @@
 export {
-  ExitCode,
-  type ExitCodeName,
-  type ErrorContext,
-  ParticleError,
-  type ParticleErrorOptions,
-  causeChain,
-  fromSystemError,
-  isParticleError,
-  withContext,
-} from "./errors.js";
-export { run, runBinary, succeeds, spawnTool, checkResult, displayCommand, type RunOptions, type RunResult } from "./exec.js";
-export {
   fsyncDir,
   fsyncFile,
   mkdirDurable,
@@ -18,27 +6,48 @@ export {
   readFileIfExists,
   renameDurable,
   tempSibling,
+  type WriteAtomicOptions,
   writeFileAtomic,
   writeJsonAtomic,
-  type WriteAtomicOptions,
 } from "./atomic.js";
-export { acquireLock, withLock, type Lock, type LockOptions } from "./lock.js";
-export { failpoint, parseFailpoints, type FailpointAction } from "./failpoint.js";
-export { Transaction, pendingTransactions, recoverPending, type Recoverer } from "./journal.js";
-export { TransactionRecord } from "./spec.js";
+export {
+  causeChain,
+  type ErrorContext,
+  ExitCode,
+  type ExitCodeName,
+  fromSystemError,
+  isParticleError,
+  ParticleError,
+  type ParticleErrorOptions,
+  withContext,
+} from "./errors.js";
+export {
+  checkResult,
+  displayCommand,
+  type RunOptions,
+  type RunResult,
+  run,
+  runBinary,
+  spawnTool,
+  succeeds,
+} from "./exec.js";
+export { type FailpointAction, failpoint, parseFailpoints } from "./failpoint.js";
 export { sha256File, sha256Hex } from "./hash.js";
+export { pendingTransactions, type Recoverer, recoverPending, Transaction } from "./journal.js";
+export { acquireLock, type Lock, type LockOptions, withLock } from "./lock.js";
 export {
   bindMount,
   isMountPoint,
   listMounts,
+  type MountEntry,
+  type MountOptions,
   mount,
   mountImageFile,
   mountOverlay,
   mountsBelow,
+  type OverlaySpec,
   parseMountInfo,
   unmount,
   unmountAll,
-  type MountEntry,
-  type MountOptions,
-  type OverlaySpec,
 } from "./mount.js";
+export { TransactionRecord } from "./spec.js";

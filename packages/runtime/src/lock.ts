@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
-import { ParticleError } from "./errors.js";
 import { mkdirDurable } from "./atomic.js";
+import { ParticleError } from "./errors.js";
 
 /**
  * An exclusive lock between processes. The lock is a directory (mkdir is atomic on every local

@@ -94,7 +94,11 @@ export async function mount(spec: MountOptions): Promise<void> {
 }
 
 /** Loop-mounts a filesystem image read-only; the loop device is released on unmount (autoclear). */
-export async function mountImageFile(file: string, target: string, type: "squashfs" | "erofs" | "ext4"): Promise<void> {
+export async function mountImageFile(
+  file: string,
+  target: string,
+  type: "squashfs" | "erofs" | "ext4",
+): Promise<void> {
   await mount({ source: file, target, type, options: ["ro", "loop"] });
 }
 
@@ -112,12 +116,19 @@ export interface OverlaySpec {
 /** Stacks directories with overlayfs. Falls back to paths relative to their common parent when the option string would be too long. */
 export async function mountOverlay(spec: OverlaySpec): Promise<void> {
   if (spec.lower.length === 0) throw new Error("mountOverlay: at least one lower directory is required");
-  if ((spec.upper === undefined) !== (spec.work === undefined)) throw new Error("mountOverlay: upper and work go together");
-  const all = [...spec.lower, ...(spec.upper ? [spec.upper, spec.work as string] : [])].map((p) => path.resolve(p));
+  if ((spec.upper === undefined) !== (spec.work === undefined))
+    throw new Error("mountOverlay: upper and work go together");
+  const all = [...spec.lower, ...(spec.upper ? [spec.upper, spec.work as string] : [])].map((p) =>
+    path.resolve(p),
+  );
   for (const p of all) checkOptionPath(p);
   const build = (rel: (p: string) => string) => {
     const options = [`lowerdir=${spec.lower.map((p) => rel(path.resolve(p))).join(":")}`];
-    if (spec.upper) options.push(`upperdir=${rel(path.resolve(spec.upper))}`, `workdir=${rel(path.resolve(spec.work as string))}`);
+    if (spec.upper)
+      options.push(
+        `upperdir=${rel(path.resolve(spec.upper))}`,
+        `workdir=${rel(path.resolve(spec.work as string))}`,
+      );
     if (!spec.upper) options.push("ro");
     options.push(...(spec.extra ?? []));
     return options;
@@ -139,7 +150,11 @@ function commonParent(paths: readonly string[]): string {
   return first.slice(0, n).join("/") || "/";
 }
 
-export async function bindMount(source: string, target: string, options: { readOnly?: boolean } = {}): Promise<void> {
+export async function bindMount(
+  source: string,
+  target: string,
+  options: { readOnly?: boolean } = {},
+): Promise<void> {
   await mount({ source, target, options: ["bind"] });
   if (options.readOnly) await mount({ source: target, target, options: ["remount", "bind", "ro"] });
 }

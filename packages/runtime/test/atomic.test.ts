@@ -35,7 +35,9 @@ await writeFileAtomic(${JSON.stringify(file)}, "new");`;
   });
 
   it("reports a missing directory as NOT_FOUND", async () => {
-    await expect(writeFileAtomic(path.join(dir, "no/such/f"), "x")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(writeFileAtomic(path.join(dir, "no/such/f"), "x")).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
   });
 });
 

@@ -1,11 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { ExitCode, ParticleError, causeChain, fromSystemError, withContext } from "../src/index.js";
+import { causeChain, ExitCode, fromSystemError, ParticleError, withContext } from "../src/index.js";
 
 describe("ParticleError", () => {
   it("carries code, hint, context and the exit code of its kind", () => {
-    const error = new ParticleError({ code: "LOCK_HELD", message: "locked", hint: "wait", exit: "locked", context: { pid: 4 } });
+    const error = new ParticleError({
+      code: "LOCK_HELD",
+      message: "locked",
+      hint: "wait",
+      exit: "locked",
+      context: { pid: 4 },
+    });
     expect(error.exitCode).toBe(ExitCode.locked);
-    expect(error.toJSON()).toEqual({ code: "LOCK_HELD", message: "locked", hint: "wait", context: { pid: 4 }, causes: [] });
+    expect(error.toJSON()).toEqual({
+      code: "LOCK_HELD",
+      message: "locked",
+      hint: "wait",
+      context: { pid: 4 },
+      causes: [],
+    });
   });
 
   it("defaults to the generic failure exit code", () => {
@@ -22,7 +34,11 @@ describe("ParticleError", () => {
     const failing = withContext("Staging", async () => {
       throw new ParticleError({ code: "NO_SPACE", message: "disk full", exit: "noSpace" });
     });
-    await expect(failing).rejects.toMatchObject({ code: "NO_SPACE", message: "Staging: disk full", exitCode: ExitCode.noSpace });
+    await expect(failing).rejects.toMatchObject({
+      code: "NO_SPACE",
+      message: "Staging: disk full",
+      exitCode: ExitCode.noSpace,
+    });
   });
 
   it("maps ENOSPC to NO_SPACE with a hint", () => {

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { type ResultPromise, execa } from "execa";
+import { execa, type ResultPromise } from "execa";
 
 /** Runs a TypeScript snippet in a separate Node process (to test crashes and competing processes). */
 export function runSnippet(code: string, env: Record<string, string> = {}): ResultPromise {

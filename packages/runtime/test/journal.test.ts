@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Transaction, pendingTransactions, recoverPending } from "../src/index.js";
+import { pendingTransactions, recoverPending, Transaction } from "../src/index.js";
 import { runSnippet } from "./helpers.js";
 
 let dir: string;

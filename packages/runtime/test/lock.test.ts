@@ -18,9 +18,13 @@ describe("acquireLock", () => {
       `await runtime.acquireLock(${JSON.stringify(lockDir)}, { purpose: "the store" }); console.log("held"); setInterval(() => {}, 1000);`,
     );
     await new Promise<void>((resolve) => holder.stdout?.on("data", () => resolve()));
-    const error = await acquireLock(lockDir, { purpose: "the image store", timeoutMs: 200 }).catch((e: unknown) => e);
+    const error = await acquireLock(lockDir, { purpose: "the image store", timeoutMs: 200 }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: "LOCK_HELD", exitCode: 5, context: { pid: holder.pid } });
-    expect((error as Error).message).toMatch(new RegExp(`the image store is locked by process ${holder.pid}`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`the image store is locked by process ${holder.pid}`),
+    );
     holder.kill("SIGKILL");
     await holder;
     // The holder died without releasing: the lock is taken over.

@@ -10,7 +10,13 @@ describe("parseMountInfo", () => {
     ].join("\n");
     const entries = parseMountInfo(text);
     expect(entries).toHaveLength(3);
-    expect(entries[1]).toMatchObject({ id: 98, parentId: 22, mountPoint: "/var/tmp/a b", fsType: "squashfs", source: "/dev/loop0" });
+    expect(entries[1]).toMatchObject({
+      id: 98,
+      parentId: 22,
+      mountPoint: "/var/tmp/a b",
+      fsType: "squashfs",
+      source: "/dev/loop0",
+    });
     expect(entries[2]).toMatchObject({ fsType: "overlay", superOptions: "rw,lowerdir=/a:/b" });
   });
 });

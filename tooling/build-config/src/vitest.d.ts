@@ -5,6 +5,4 @@ import { type ViteUserConfig } from "vitest/config";
  * - `*.int.test.ts`: integration tests with real tools, mounts and apt; need root.
  * - `*.e2e.test.ts`: end-to-end tests that boot QEMU; slow, need root.
  */
-export declare function particleVitestConfig(overrides?: {
-    integrationTimeoutMs?: number;
-}): ViteUserConfig;
+export declare function particleVitestConfig(overrides?: { integrationTimeoutMs?: number }): ViteUserConfig;

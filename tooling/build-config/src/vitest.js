@@ -6,47 +6,47 @@ import { defineConfig } from "vitest/config";
  * - `*.e2e.test.ts`: end-to-end tests that boot QEMU; slow, need root.
  */
 export function particleVitestConfig(overrides = {}) {
-    // Workspace packages resolve to their TypeScript sources in tests (no build step needed).
-    const conditions = ["@particle/source", "node", "module", "development|production"];
-    const resolve = { conditions };
-    const ssr = { resolve: { conditions, externalConditions: conditions } };
-    return defineConfig({
-        resolve,
-        ssr,
-        test: {
-            projects: [
-                {
-                    resolve,
-                    ssr,
-                    test: {
-                        name: "unit",
-                        include: ["test/**/*.test.ts", "src/**/*.test.ts"],
-                        exclude: ["**/*.int.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
-                    },
-                },
-                {
-                    resolve,
-                    ssr,
-                    test: {
-                        name: "integration",
-                        include: ["test/**/*.int.test.ts"],
-                        testTimeout: overrides.integrationTimeoutMs ?? 300_000,
-                        hookTimeout: 600_000,
-                        fileParallelism: false,
-                    },
-                },
-                {
-                    resolve,
-                    ssr,
-                    test: {
-                        name: "e2e",
-                        include: ["test/**/*.e2e.test.ts"],
-                        testTimeout: 1_200_000,
-                        hookTimeout: 1_200_000,
-                        fileParallelism: false,
-                    },
-                },
-            ],
+  // Workspace packages resolve to their TypeScript sources in tests (no build step needed).
+  const conditions = ["@particle/source", "node", "module", "development|production"];
+  const resolve = { conditions };
+  const ssr = { resolve: { conditions, externalConditions: conditions } };
+  return defineConfig({
+    resolve,
+    ssr,
+    test: {
+      projects: [
+        {
+          resolve,
+          ssr,
+          test: {
+            name: "unit",
+            include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+            exclude: ["**/*.int.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
+          },
         },
-    });
+        {
+          resolve,
+          ssr,
+          test: {
+            name: "integration",
+            include: ["test/**/*.int.test.ts"],
+            testTimeout: overrides.integrationTimeoutMs ?? 300_000,
+            hookTimeout: 600_000,
+            fileParallelism: false,
+          },
+        },
+        {
+          resolve,
+          ssr,
+          test: {
+            name: "e2e",
+            include: ["test/**/*.e2e.test.ts"],
+            testTimeout: 1_200_000,
+            hookTimeout: 1_200_000,
+            fileParallelism: false,
+          },
+        },
+      ],
+    },
+  });
 }

@@ -10,8 +10,11 @@ const APPS = path.resolve(__dirname, "../../../apps");
 async function bundledClis(): Promise<{ name: string; file: string }[]> {
   const clis: { name: string; file: string }[] = [];
   for (const app of (await fs.readdir(APPS)).sort()) {
-    const manifest = JSON.parse(await fs.readFile(path.join(APPS, app, "package.json"), "utf8")) as { bin?: Record<string, string> };
-    for (const [name, rel] of Object.entries(manifest.bin ?? {})) clis.push({ name, file: path.join(APPS, app, rel) });
+    const manifest = JSON.parse(await fs.readFile(path.join(APPS, app, "package.json"), "utf8")) as {
+      bin?: Record<string, string>;
+    };
+    for (const [name, rel] of Object.entries(manifest.bin ?? {}))
+      clis.push({ name, file: path.join(APPS, app, rel) });
   }
   return clis;
 }
@@ -24,7 +27,12 @@ describe("bundled CLIs on Debian 12's own Node.js", () => {
     const dir = await scratchDir("node18");
     const root = path.join(dir, "root");
     for (const d of ["root", "upper", "work"]) await fs.mkdir(path.join(dir, d));
-    await mountOverlay({ lower: [base], upper: path.join(dir, "upper"), work: path.join(dir, "work"), target: root });
+    await mountOverlay({
+      lower: [base],
+      upper: path.join(dir, "upper"),
+      work: path.join(dir, "work"),
+      target: root,
+    });
     await bindMount("/proc", path.join(root, "proc"));
     await bindMount("/dev", path.join(root, "dev"));
     const nodeVersion = (await run("chroot", [root, "/usr/bin/node", "--version"])).stdout;
@@ -36,7 +44,10 @@ describe("bundled CLIs on Debian 12's own Node.js", () => {
       await fs.copyFile(cli.file, path.join(root, "opt/particle", `${cli.name}.mjs`));
       const inside = `/opt/particle/${cli.name}.mjs`;
       const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", PARTICLE_LOGGING_FILE: "" };
-      const version = await run("chroot", [root, "/usr/bin/node", inside, "--version"], { env, replaceEnv: true });
+      const version = await run("chroot", [root, "/usr/bin/node", inside, "--version"], {
+        env,
+        replaceEnv: true,
+      });
       expect(version.stdout).toMatch(new RegExp(`^${cli.name} \\d+\\.\\d+\\.\\d+`));
       const help = await run("chroot", [root, "/usr/bin/node", inside, "--help"], { env, replaceEnv: true });
       expect(help.stdout).toContain(`Usage: ${cli.name}`);

@@ -13,7 +13,9 @@ export async function loopDevicesUnder(dir: string): Promise<string[]> {
   const devices = (JSON.parse(stdout) as { loopdevices: LoopInfo[] }).loopdevices;
   const root = `${path.resolve(dir)}/`;
   return devices
-    .filter((d) => d["back-file"] !== null && `${d["back-file"].replace(/ \(deleted\)$/, "")}`.startsWith(root))
+    .filter(
+      (d) => d["back-file"] !== null && `${d["back-file"].replace(/ \(deleted\)$/, "")}`.startsWith(root),
+    )
     .map((d) => d.name);
 }
 

@@ -26,19 +26,26 @@ export async function debianRootfs(spec: RootfsSpec = {}): Promise<string> {
   const suite = spec.suite ?? "bookworm";
   const variant = spec.variant ?? "minbase";
   const include = [...(spec.include ?? [])].sort();
-  const key = sha256Hex(JSON.stringify({ v: 1, suite, variant, include, mirror: DEBIAN_MIRROR })).slice(0, 16);
+  const key = sha256Hex(JSON.stringify({ v: 1, suite, variant, include, mirror: DEBIAN_MIRROR })).slice(
+    0,
+    16,
+  );
   const dir = path.join(CACHE_ROOT, `rootfs-${suite}-${variant}-${key}`);
   if (await pathExists(path.join(dir, "etc/os-release"))) return dir;
   await fs.mkdir(CACHE_ROOT, { recursive: true });
-  return withLock(`${dir}.lock`, { purpose: `the test rootfs cache ${dir}`, timeoutMs: 30 * 60_000 }, async () => {
-    if (await pathExists(path.join(dir, "etc/os-release"))) return dir;
-    const temp = `${dir}.partial`;
-    await fs.rm(temp, { recursive: true, force: true });
-    const args = [`--variant=${variant}`, "--quiet"];
-    if (include.length > 0) args.push(`--include=${include.join(",")}`);
-    args.push(suite, temp, DEBIAN_MIRROR);
-    await run("mmdebstrap", args, { env: { SOURCE_DATE_EPOCH } });
-    await fs.rename(temp, dir);
-    return dir;
-  });
+  return withLock(
+    `${dir}.lock`,
+    { purpose: `the test rootfs cache ${dir}`, timeoutMs: 30 * 60_000 },
+    async () => {
+      if (await pathExists(path.join(dir, "etc/os-release"))) return dir;
+      const temp = `${dir}.partial`;
+      await fs.rm(temp, { recursive: true, force: true });
+      const args = [`--variant=${variant}`, "--quiet"];
+      if (include.length > 0) args.push(`--include=${include.join(",")}`);
+      args.push(suite, temp, DEBIAN_MIRROR);
+      await run("mmdebstrap", args, { env: { SOURCE_DATE_EPOCH } });
+      await fs.rename(temp, dir);
+      return dir;
+    },
+  );
 }

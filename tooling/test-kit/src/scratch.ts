@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { onTestFinished } from "vitest";
 import { unmountAll } from "@particle/runtime";
+import { onTestFinished } from "vitest";
 import { detachLoopDevicesUnder } from "./loop.js";
 
 /** Where tests make their files: on disk (not tmpfs), so loop-mounted images behave as in production. */

@@ -17,13 +17,16 @@ export const logrotateCommand = defineCommand({
       force: Boolean(parsed.values.force),
     });
     ctx.logger.info({ rotated: report.rotated.length, deleted: report.deleted.length }, "logs rotated");
-    ctx.out.result("LogRotation", report, (r) =>
-      [
-        ...r.rotated.map((x) => `rotated ${x.from} -> ${x.to}`),
-        ...r.compressed.map((x) => `compressed ${x}`),
-        ...r.deleted.map((x) => `deleted ${x}`),
-        ...r.deferred.map((x) => `deferred ${x} (still open by a writer)`),
-      ].join("\n") || "nothing to rotate",
+    ctx.out.result(
+      "LogRotation",
+      report,
+      (r) =>
+        [
+          ...r.rotated.map((x) => `rotated ${x.from} -> ${x.to}`),
+          ...r.compressed.map((x) => `compressed ${x}`),
+          ...r.deleted.map((x) => `deleted ${x}`),
+          ...r.deferred.map((x) => `deferred ${x} (still open by a writer)`),
+        ].join("\n") || "nothing to rotate",
     );
     return 0;
   },
