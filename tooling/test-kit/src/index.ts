@@ -1,3 +1,35 @@
 export { detachLoopDevicesUnder, loopDevicesUnder } from "./loop.js";
 export { CACHE_ROOT, DEBIAN_MIRROR, debianRootfs, type RootfsSpec } from "./rootfs.js";
 export { destroyScratch, requireRoot, SCRATCH_ROOT, scratchDir } from "./scratch.js";
+export {
+  copyIntoFat,
+  createDiskImage,
+  listFat,
+  makeExt4Image,
+  mtoolsImage,
+  type Partition,
+  type PartitionContent,
+  type PartitionSpec,
+  type PartitionType,
+  readFatFile,
+  readPartitions,
+  sfdiskScript,
+} from "./vm/disk.js";
+export {
+  buildMarkerInitramfs,
+  type CpioEntry,
+  encodeCpio,
+  MARKER_PREFIX,
+  rootfsKernel,
+} from "./vm/initramfs.js";
+export {
+  bootVm,
+  type Firmware,
+  OVMF_DIR,
+  qemuArgs,
+  SNAKEOIL_CERT,
+  SNAKEOIL_KEY,
+  SNAKEOIL_PASSPHRASE,
+  type VmOptions,
+  type VmResult,
+} from "./vm/qemu.js";

@@ -63,8 +63,14 @@ export function sfdiskScript(partitions: readonly PartitionSpec[]): string {
 /** Reads the partition table of an image file or device. */
 export async function readPartitions(disk: string): Promise<Partition[]> {
   const { stdout } = await run("sfdisk", ["--json", disk]);
-  const table = (JSON.parse(stdout) as { partitiontable: { sectorsize?: number; partitions: { node: string; start: number; size: number; type: string }[] } })
-    .partitiontable;
+  const table = (
+    JSON.parse(stdout) as {
+      partitiontable: {
+        sectorsize?: number;
+        partitions: { node: string; start: number; size: number; type: string }[];
+      };
+    }
+  ).partitiontable;
   const sector = table.sectorsize ?? SECTOR;
   return table.partitions.map((p) => ({
     number: Number(/(\d+)$/.exec(p.node)?.[1]),
@@ -85,26 +91,47 @@ const MTOOLS_ENV = { MTOOLS_SKIP_CHECK: "1" };
 export async function copyIntoFat(disk: string, partition: Partition, dir: string): Promise<void> {
   const names = await fs.readdir(dir);
   if (names.length === 0) return;
-  await run("mcopy", ["-s", "-o", "-m", "-i", mtoolsImage(disk, partition), ...names.map((n) => path.join(dir, n)), "::/"], { env: MTOOLS_ENV });
+  await run(
+    "mcopy",
+    ["-s", "-o", "-m", "-i", mtoolsImage(disk, partition), ...names.map((n) => path.join(dir, n)), "::/"],
+    { env: MTOOLS_ENV },
+  );
 }
 
 /** Every file and directory of a FAT partition, as paths from its root ("EFI/BOOT/BOOTX64.EFI"). */
 export async function listFat(disk: string, partition: Partition): Promise<string[]> {
-  const { stdout } = await run("mdir", ["-/", "-b", "-i", mtoolsImage(disk, partition), "::/"], { env: MTOOLS_ENV });
+  const { stdout } = await run("mdir", ["-/", "-b", "-i", mtoolsImage(disk, partition), "::/"], {
+    env: MTOOLS_ENV,
+  });
   return stdout
     .split("\n")
-    .map((line) => line.trim().replace(/^::\/?/, "").replace(/\/$/, ""))
-    .filter((line) => line !== "" && !line.endsWith("/.") && !line.endsWith("/..") && line !== "." && line !== "..")
+    .map((line) =>
+      line
+        .trim()
+        .replace(/^::\/?/, "")
+        .replace(/\/$/, ""),
+    )
+    .filter(
+      (line) => line !== "" && !line.endsWith("/.") && !line.endsWith("/..") && line !== "." && line !== "..",
+    )
     .sort();
 }
 
 /** One file of a FAT partition. */
 export async function readFatFile(disk: string, partition: Partition, file: string): Promise<Buffer> {
-  return runBinary("mcopy", ["-n", "-i", mtoolsImage(disk, partition), `::/${file.replace(/^\/+/, "")}`, "-"], { env: MTOOLS_ENV });
+  return runBinary(
+    "mcopy",
+    ["-n", "-i", mtoolsImage(disk, partition), `::/${file.replace(/^\/+/, "")}`, "-"],
+    { env: MTOOLS_ENV },
+  );
 }
 
 /** Makes an ext4 filesystem image file, filled from `dir` when given. */
-export async function makeExt4Image(file: string, sizeMiB: number, options: { dir?: string; label?: string } = {}): Promise<void> {
+export async function makeExt4Image(
+  file: string,
+  sizeMiB: number,
+  options: { dir?: string; label?: string } = {},
+): Promise<void> {
   await fs.rm(file, { force: true });
   const args = ["-q", "-F", "-t", "ext4", "-O", "^metadata_csum_seed", "-E", "root_owner=0:0"];
   if (options.label) args.push("-L", options.label);
@@ -136,19 +163,33 @@ async function writeAt(disk: string, offset: number, source: string): Promise<vo
  * Creates a sparse GPT disk image file with the given partitions and their filesystems, and returns
  * the partition table. The image is rewritten from scratch if it exists.
  */
-export async function createDiskImage(file: string, partitions: readonly PartitionSpec[]): Promise<Partition[]> {
+export async function createDiskImage(
+  file: string,
+  partitions: readonly PartitionSpec[],
+): Promise<Partition[]> {
   const totalMiB = 2 + partitions.reduce((sum, p) => sum + p.sizeMiB, 0);
   await fs.rm(file, { force: true });
   await (await fs.open(file, "w")).close();
   await fs.truncate(file, totalMiB * MiB);
-  await run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", file], { input: sfdiskScript(partitions) });
+  await run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", file], {
+    input: sfdiskScript(partitions),
+  });
   const table = await readPartitions(file);
   for (const [i, spec] of partitions.entries()) {
     const part = table[i];
     const content = spec.content;
     if (part === undefined || content === undefined) continue;
     if (content.type === "vfat") {
-      await run("mkfs.vfat", ["--offset", String(part.offset / SECTOR), "-i", "50A71C1E", "-n", content.label ?? "ESP", file, String(part.size / 1024)]);
+      await run("mkfs.vfat", [
+        "--offset",
+        String(part.offset / SECTOR),
+        "-i",
+        "50A71C1E",
+        "-n",
+        content.label ?? "ESP",
+        file,
+        String(part.size / 1024),
+      ]);
       if (content.dir) await copyIntoFat(file, part, content.dir);
     } else if (content.type === "ext4") {
       const temp = `${file}.p${part.number}.ext4`;
