@@ -14,6 +14,7 @@ export function particleVitestConfig(overrides = {}) {
     resolve,
     ssr,
     test: {
+      reporters: reporters(),
       projects: [
         {
           resolve,
@@ -49,4 +50,19 @@ export function particleVitestConfig(overrides = {}) {
       ],
     },
   });
+}
+
+/**
+ * With PARTICLE_TEST_REPORT_DIR set (CI does), each run also writes a JSON report named after the
+ * package and the script (`@particle/config test:unit`), which `tooling/ci-summary.mjs` adds up.
+ */
+function reporters() {
+  const dir = process.env.PARTICLE_TEST_REPORT_DIR;
+  if (!dir) return ["default"];
+  const name =
+    `${process.env.npm_package_name ?? "unknown"}-${process.env.npm_lifecycle_event ?? "vitest"}`.replace(
+      /[^\w.-]+/g,
+      "_",
+    );
+  return ["default", ["json", { outputFile: `${dir}/${name}.json` }]];
 }
