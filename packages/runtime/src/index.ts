@@ -51,3 +51,4 @@ export {
   unmountAll,
 } from "./mount.js";
 export { TransactionRecord } from "./spec.js";
+export { ISOLATED_ENV, isolationArgs, runIsolated, type IsolateOptions } from "./isolate.js";

@@ -1,0 +1,164 @@
+import { ParticleError } from "@particle/runtime";
+
+/** The catalogue of apt-layer's user-facing errors: one constructor per failure a person can act on. */
+
+export function invalidPackageName(spec: string): ParticleError {
+  return new ParticleError({
+    code: "PACKAGE_NAME_INVALID",
+    message: `"${spec}" is not a valid package name`,
+    hint: "Use Debian package names (lowercase letters, digits, + - .), optionally with :ARCH or =VERSION.",
+    context: { package: spec },
+    exit: "invalidInput",
+  });
+}
+
+export function invalidImageRef(ref: string): ParticleError {
+  return new ParticleError({
+    code: "IMAGE_REF_INVALID",
+    message: `"${ref}" is not a valid image reference`,
+    hint: "Write NAME/TAG or NAME:TAG with lowercase names (e.g. debian/bookworm or gaming:24.04).",
+    context: { ref },
+    exit: "invalidInput",
+  });
+}
+
+export function packagesNotFound(names: readonly string[], detail: string): ParticleError {
+  return new ParticleError({
+    code: "PACKAGE_NOT_FOUND",
+    message: `package${names.length === 1 ? "" : "s"} not available: ${names.join(", ")}`,
+    hint: "Check the spelling with `apt-cache search`, or add the apt source that provides it; nothing was built.",
+    context: { packages: names.join(" "), apt: detail },
+    exit: "notFound",
+  });
+}
+
+export function aptFailed(what: string, stderr: string, cause?: unknown): ParticleError {
+  const last = stderr.trim().split("\n").filter((l) => l.startsWith("E:")).pop() ?? stderr.trim().split("\n").pop() ?? "";
+  return new ParticleError({
+    code: "APT_FAILED",
+    message: `${what} failed${last ? `: ${last}` : ""}`,
+    hint: "Read the apt output above (rerun with --debug); no image was created.",
+    context: { stderr: stderr.trim().split("\n").slice(-20).join("\n") },
+    cause,
+  });
+}
+
+export function notEnoughSpace(dir: string, needBytes: number, freeBytes: number): ParticleError {
+  const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
+  return new ParticleError({
+    code: "NO_SPACE",
+    message: `not enough free space in ${dir}: ${mib(needBytes)} needed, ${mib(freeBytes)} free`,
+    hint: "Free space (remove old images and run the store's gc) or move paths.state / paths.store to a larger disk.",
+    context: { path: dir, needBytes, freeBytes },
+    exit: "noSpace",
+  });
+}
+
+export function imageExists(ref: string): ParticleError {
+  return new ParticleError({
+    code: "IMAGE_EXISTS",
+    message: `image ${ref} already exists`,
+    hint: "Choose another NAME/TAG, or pass --replace to move the tag to the new image.",
+    context: { image: ref },
+    exit: "conflict",
+  });
+}
+
+export function moduleUnavailable(pkg: string, what: string): ParticleError {
+  return new ParticleError({
+    code: "MODULE_UNAVAILABLE",
+    message: `${what} needs ${pkg}, which does not provide it in this build`,
+    hint: `Upgrade to a release that ships ${pkg} with this feature.`,
+    context: { package: pkg },
+    exit: "unavailable",
+  });
+}
+
+export function notLayered(ref: string): ParticleError {
+  return new ParticleError({
+    code: "IMAGE_NOT_LAYERED",
+    message: `image ${ref} was not built by apt-layer (it records no requested packages)`,
+    hint: "Rebase works on images made with `apt-layer BASE NEW PKG...`, install, remove or compose.",
+    context: { image: ref },
+    exit: "invalidInput",
+  });
+}
+
+export function recipeInvalid(file: string, issues: readonly string[]): ParticleError {
+  return new ParticleError({
+    code: "RECIPE_INVALID",
+    message: `recipe ${file} is not valid:\n  ${issues.join("\n  ")}`,
+    hint: "Fix the fields named above; the JSON Schema is in @particle/apt-layer/schemas/recipe.schema.json.",
+    context: { path: file },
+    exit: "invalidInput",
+  });
+}
+
+export function liveActive(root: string): ParticleError {
+  return new ParticleError({
+    code: "LIVE_ACTIVE",
+    message: `a live overlay is already active on ${root}`,
+    hint: "Add to it with --live-install, or end it with --live-commit MESSAGE or --live-rollback.",
+    context: { root },
+    exit: "conflict",
+  });
+}
+
+export function liveNotActive(root: string): ParticleError {
+  return new ParticleError({
+    code: "LIVE_NOT_ACTIVE",
+    message: `no live overlay is active on ${root}`,
+    hint: "Start one with --live-install PKG...",
+    context: { root },
+    exit: "notFound",
+  });
+}
+
+export function tenantNotFound(tenant: string): ParticleError {
+  return new ParticleError({
+    code: "TENANT_NOT_FOUND",
+    message: `tenant ${tenant} does not exist`,
+    hint: "Create it with `apt-layer tenant add NAME --quota SIZE --group GROUP`.",
+    context: { tenant },
+    exit: "notFound",
+  });
+}
+
+export function tenantDenied(tenant: string, group: string): ParticleError {
+  return new ParticleError({
+    code: "TENANT_DENIED",
+    message: `you are not a member of group ${group}, which owns tenant ${tenant}`,
+    hint: `Ask an administrator to add you to ${group}, or run as root.`,
+    context: { tenant, group },
+    exit: "permission",
+  });
+}
+
+export function quotaExceeded(tenant: string, usedBytes: number, addBytes: number, quotaBytes: number): ParticleError {
+  return new ParticleError({
+    code: "QUOTA_EXCEEDED",
+    message: `tenant ${tenant} would use ${usedBytes + addBytes} bytes, over its quota of ${quotaBytes}`,
+    hint: "Remove some of the tenant's images, or raise its quota with `apt-layer tenant add NAME --quota SIZE`.",
+    context: { tenant, usedBytes, addBytes, quotaBytes },
+    exit: "noSpace",
+  });
+}
+
+export function auditTampered(file: string, seq: number, reason: string): ParticleError {
+  return new ParticleError({
+    code: "AUDIT_TAMPERED",
+    message: `audit log ${file} fails verification at entry ${seq}: ${reason}`,
+    hint: "The log was changed after it was written; keep a copy for investigation and compare with backups.",
+    context: { path: file, seq },
+    exit: "integrity",
+  });
+}
+
+export function rootRequired(what: string): ParticleError {
+  return new ParticleError({
+    code: "ROOT_REQUIRED",
+    message: `${what} needs root (mounts, namespaces and chroot)`,
+    hint: "Run it with sudo.",
+    exit: "permission",
+  });
+}

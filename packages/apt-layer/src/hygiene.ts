@@ -1,0 +1,105 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+
+/**
+ * Layer hygiene: removes from an overlay upper what must not travel in a layer: apt's lists and
+ * caches, logs, backups of dpkg's and debconf's databases, machine identity (machine-id, D-Bus id,
+ * SSH host keys, random seed) and temporary files. It works on the upper directory after the overlay is
+ * unmounted: deleting an upper entry reveals the base's version again, so a log the build appended to
+ * reverts to the base's and no whiteout is made.
+ */
+
+/** Paths (relative to the root) removed entirely from the upper. */
+const REMOVE = [
+  "var/cache/apt/pkgcache.bin",
+  "var/cache/apt/srcpkgcache.bin",
+  "var/cache/ldconfig/aux-cache",
+  "var/lib/dpkg/status-old",
+  "var/lib/dpkg/diversions-old",
+  "var/lib/dpkg/statoverride-old",
+  "var/cache/debconf/config.dat-old",
+  "var/cache/debconf/templates.dat-old",
+  "var/cache/debconf/passwords.dat-old",
+  "var/lib/dbus/machine-id",
+  "var/lib/systemd/random-seed",
+  "etc/shadow-",
+  "etc/gshadow-",
+  "etc/passwd-",
+  "etc/group-",
+  "etc/subuid-",
+  "etc/subgid-",
+  "root/.bash_history",
+  "usr/sbin/policy-rc.d",
+];
+
+/** Directories whose files are removed from the upper (the directories themselves stay: packages own them). */
+const EMPTY_FILES_IN = ["var/log", "var/cache/apt/archives", "var/lib/apt/lists"];
+
+/** Directories whose whole content is removed from the upper. */
+const EMPTY_ALL_IN = ["tmp", "var/tmp", "run", "dev", "proc", "sys"];
+
+export interface HygieneReport {
+  readonly removed: string[];
+}
+
+async function lstat(p: string) {
+  return fs.lstat(p).catch(() => undefined);
+}
+
+/** A whiteout (char device 0:0) records a deletion that must stay in the layer. */
+function isWhiteout(stat: Awaited<ReturnType<typeof fs.lstat>>): boolean {
+  return stat.isCharacterDevice() && Number(stat.rdev) === 0;
+}
+
+async function removeFilesBelow(upper: string, rel: string, removed: string[]): Promise<void> {
+  const dir = path.join(upper, rel);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.sort()) {
+    const child = path.join(dir, name);
+    const stat = await lstat(child);
+    if (!stat || isWhiteout(stat)) continue;
+    if (stat.isDirectory()) await removeFilesBelow(upper, path.join(rel, name), removed);
+    else {
+      await fs.rm(child, { force: true });
+      removed.push(path.join(rel, name));
+    }
+  }
+}
+
+export async function cleanUpper(upper: string): Promise<HygieneReport> {
+  const removed: string[] = [];
+  for (const rel of REMOVE) {
+    const stat = await lstat(path.join(upper, rel));
+    if (stat && !isWhiteout(stat)) {
+      await fs.rm(path.join(upper, rel), { recursive: true, force: true });
+      removed.push(rel);
+    }
+  }
+  for (const rel of EMPTY_FILES_IN) await removeFilesBelow(upper, rel, removed);
+  for (const rel of EMPTY_ALL_IN) {
+    for (const name of await fs.readdir(path.join(upper, rel)).catch(() => [] as string[])) {
+      await fs.rm(path.join(upper, rel, name), { recursive: true, force: true });
+      removed.push(path.join(rel, name));
+    }
+  }
+  // SSH host keys are per machine: a layer must not ship them (the first boot makes new ones).
+  for (const name of await fs.readdir(path.join(upper, "etc/ssh")).catch(() => [] as string[])) {
+    if (/^ssh_host_.*_key(\.pub)?$/.test(name)) {
+      await fs.rm(path.join(upper, "etc/ssh", name), { force: true });
+      removed.push(path.join("etc/ssh", name));
+    }
+  }
+  // An empty machine-id makes systemd generate one at first boot; a filled one would be shared by every machine.
+  const machineId = path.join(upper, "etc/machine-id");
+  const stat = await lstat(machineId);
+  if (stat?.isFile() && stat.size > 0) {
+    await fs.writeFile(machineId, "");
+    removed.push("etc/machine-id");
+  }
+  return { removed };
+}

@@ -1,0 +1,172 @@
+import { z } from "zod";
+
+/** Serialized formats of apt-layer: recipes, the audit log, tenants, live overlay state, image labels. */
+
+export const API_VERSION = "particle.dev/v1";
+
+const packageSpec = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/, "must be a Debian package name, optionally :ARCH or =VERSION");
+const imageName = z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/);
+const tag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/);
+const simpleName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/);
+
+export const BootstrapSpec = z
+  .object({
+    suite: z.string().min(1).describe("Debian or Ubuntu suite (bookworm, trixie, noble …)."),
+    mirror: z.string().url().optional().describe("Archive mirror; default from settings.bootstrap.mirror."),
+    components: z.array(z.string().min(1)).min(1).optional(),
+    variant: z.enum(["minbase", "required", "important", "standard", "apt"]).optional(),
+    keyring: z.string().optional().describe("Keyring file that signs the archive."),
+    include: z.array(packageSpec).optional().describe("Extra packages installed by mmdebstrap."),
+  })
+  .strict();
+export type BootstrapSpec = z.infer<typeof BootstrapSpec>;
+
+const AptKey = z.union([
+  z.object({ url: z.string().url().describe("Fetched when the recipe is built; its bytes are part of the step's cache key.") }).strict(),
+  z.object({ armored: z.string().includes("BEGIN PGP PUBLIC KEY BLOCK").describe("An ASCII-armored public key.") }).strict(),
+]);
+
+export const AptSource = z
+  .object({
+    name: simpleName.describe("File name of the source in /etc/apt/sources.list.d (NAME.sources)."),
+    uris: z.array(z.string().url()).min(1),
+    suites: z.array(z.string().min(1)).min(1),
+    components: z.array(z.string().min(1)).default([]),
+    architectures: z.array(simpleName).optional(),
+    key: AptKey.optional().describe("The archive's signing key; default the distribution keyring."),
+  })
+  .strict();
+export type AptSource = z.infer<typeof AptSource>;
+
+export const RecipeFile = z
+  .object({
+    path: z.string().regex(/^\/[^\0]+$/, "must be an absolute path").refine((p) => !p.split("/").includes(".."), "must not contain .."),
+    content: z.string().describe("The file's content, written verbatim."),
+    mode: z.string().regex(/^0?[0-7]{3,4}$/).default("0644"),
+  })
+  .strict();
+
+export const RecipeUser = z
+  .object({
+    name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/),
+    uid: z.number().int().min(1).max(65533).optional(),
+    groups: z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/)).default([]),
+    shell: z.string().regex(/^\//).default("/bin/bash"),
+    system: z.boolean().default(false),
+    passwordHash: z.string().optional().describe("A crypt(3) hash for /etc/shadow; default a locked password."),
+  })
+  .strict();
+
+export const RecipeScript = z
+  .object({
+    name: simpleName,
+    run: z.string().min(1).describe("A POSIX sh script run inside the image (chrooted, no network, no daemons)."),
+  })
+  .strict();
+
+export const Recipe = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal("Recipe"),
+    metadata: z
+      .object({
+        name: imageName.describe("Image name the recipe builds."),
+        tag: tag.default("latest"),
+        description: z.string().optional(),
+      })
+      .strict(),
+    base: z.union([
+      z.object({ image: z.string().min(1).describe("An image in the store (NAME/TAG or NAME:TAG).") }).strict(),
+      z.object({ bootstrap: BootstrapSpec }).strict(),
+    ]),
+    architectures: z.array(simpleName).default([]).describe("Foreign architectures to enable (i386 for 32-bit games)."),
+    sources: z.array(AptSource).default([]),
+    packages: z.array(packageSpec).default([]),
+    remove: z.array(packageSpec).default([]),
+    files: z.array(RecipeFile).default([]),
+    users: z.array(RecipeUser).default([]),
+    units: z
+      .object({
+        enable: z.array(z.string().min(1)).default([]),
+        disable: z.array(z.string().min(1)).default([]),
+        mask: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ enable: [], disable: [], mask: [] }),
+    scripts: z.array(RecipeScript).default([]),
+  })
+  .strict();
+export type Recipe = z.infer<typeof Recipe>;
+export type RecipeInput = z.input<typeof Recipe>;
+
+export const AuditEntry = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal("AuditEntry"),
+    seq: z.number().int().min(1),
+    time: z.string(),
+    user: z.object({ uid: z.number().int(), name: z.string() }).strict(),
+    op: z.string().min(1),
+    target: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    result: z.enum(["success", "failure"]),
+    error: z.string().optional(),
+    /** Hash of the previous entry (64 zeros for the first). */
+    prev: z.string().regex(/^[0-9a-f]{64}$/),
+    /** SHA-256 of this entry without `hash`, as canonical JSON. */
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const Tenant = z
+  .object({
+    quotaBytes: z.number().int().min(0),
+    group: z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/),
+  })
+  .strict();
+export type Tenant = z.infer<typeof Tenant>;
+
+export const TenantsFile = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal("Tenants"),
+    tenants: z.record(simpleName, Tenant),
+  })
+  .strict();
+export type TenantsFile = z.infer<typeof TenantsFile>;
+
+export const LiveState = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal("LiveOverlay"),
+    root: z.string(),
+    /** The image the root runs; live-commit layers on it. */
+    base: z.string(),
+    startedAt: z.string(),
+    installed: z.array(packageSpec),
+  })
+  .strict();
+export type LiveState = z.infer<typeof LiveState>;
+
+/** Image labels apt-layer writes (OCI config labels). */
+export const LABELS = {
+  requested: "dev.particle.apt-layer.requested",
+  removed: "dev.particle.apt-layer.removed",
+  packages: "dev.particle.apt-layer.packages",
+  base: "dev.particle.apt-layer.base",
+  baseDigest: "dev.particle.apt-layer.base-digest",
+  os: "dev.particle.apt-layer.os",
+  recipe: "dev.particle.apt-layer.recipe",
+  message: "dev.particle.apt-layer.message",
+} as const;
+
+/** JSON Schemas generated from these schemas, shipped in `schemas/`. */
+export const jsonSchemas = {
+  recipe: Recipe,
+  "audit-entry": AuditEntry,
+  tenants: TenantsFile,
+  "live-state": LiveState,
+} as const;

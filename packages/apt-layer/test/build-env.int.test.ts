@@ -1,0 +1,69 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { mountsBelow } from "@particle/runtime";
+import { CACHE_ROOT, debianRootfs, requireRoot, scratchDir } from "@particle/test-kit";
+import { beforeAll, describe, expect, it } from "vitest";
+import { applyWithApt, aptUpdate, download, resolvePlan } from "../src/apt.js";
+import { BuildEnvironment } from "../src/build-env/environment.js";
+import { cleanUpper } from "../src/hygiene.js";
+import { hostState } from "./host-state.js";
+
+const aptCache = path.join(CACHE_ROOT, "apt-layer-apt-cache");
+let base: string;
+
+beforeAll(async () => {
+  requireRoot();
+  base = await debianRootfs();
+});
+
+describe("build environment", () => {
+  it("installs-into-the-upper-isolated-and-leaves-the-host-unchanged", async () => {
+    const dir = await scratchDir("build-env");
+    const before = await hostState();
+    const env = await BuildEnvironment.open({ lower: [base], dir, aptCache });
+    try {
+      // Own PID namespace: the command is PID 1 and sees only its own processes.
+      expect((await env.run(["cat", "/proc/self/stat"])).stdout.split(" ")[0]).toBe("1");
+      // No network by default: only the loopback interface exists.
+      const offline = (await env.run(["cat", "/proc/net/dev"])).stdout;
+      expect(offline).toContain("lo:");
+      expect(offline.split("\n").filter((l) => l.includes(":")).length).toBe(1);
+      expect((await env.run(["cat", "/usr/sbin/policy-rc.d"])).stdout).toContain("exit 101");
+      expect((await env.run(["ls", "/dev"])).stdout.split("\n").sort()).toEqual(
+        ["fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"].sort(),
+      );
+      await expect(env.run(["touch", "/sys/apt-layer-probe"])).rejects.toThrow();
+      await aptUpdate(env);
+      const plan = await resolvePlan(env, ["jq"]);
+      expect(plan.filter((a) => a.action === "install").map((a) => a.name)).toContain("jq");
+      await download(env, ["jq"]);
+      await applyWithApt(env, ["jq"], []);
+      expect((await env.run(["jq", "--version"])).stdout).toMatch(/^jq-1\./);
+    } finally {
+      await env.close();
+    }
+    expect(await mountsBelow(dir)).toEqual([]);
+    await fs.access(path.join(dir, "upper/usr/bin/jq"));
+    await expect(fs.access(path.join(dir, "upper/usr/sbin/policy-rc.d"))).rejects.toThrow();
+    await fs.access(path.join(dir, "upper/var/log/apt/history.log"));
+    await cleanUpper(path.join(dir, "upper"));
+    await expect(fs.access(path.join(dir, "upper/var/log/apt/history.log"))).rejects.toThrow();
+    expect(await fs.readdir(path.join(dir, "upper/var/lib/apt/lists")).catch(() => [])).toEqual([]);
+    expect(await hostState()).toEqual(before);
+  });
+
+  it("names-a-missing-package-before-downloading-anything", async () => {
+    const dir = await scratchDir("build-env-missing");
+    const env = await BuildEnvironment.open({ lower: [base], dir, aptCache });
+    try {
+      await aptUpdate(env);
+      await expect(resolvePlan(env, ["jq", "no-such-package-xyz"])).rejects.toMatchObject({
+        code: "PACKAGE_NOT_FOUND",
+        message: expect.stringContaining("no-such-package-xyz"),
+      });
+    } finally {
+      await env.close();
+    }
+    expect(await mountsBelow(dir)).toEqual([]);
+  });
+});
