@@ -1,0 +1,102 @@
+import path from "node:path";
+import { mkdirDurable, run } from "@particle/runtime";
+import { type AptLayerContext, DEFAULT_SOURCE_DATE_EPOCH, type TransactionScope, withTransaction } from "./context.js";
+import { loadInstalledPackages } from "./dpkg-status.js";
+import { imageExists } from "./errors.js";
+import { cleanUpper } from "./hygiene.js";
+import { type ImageRef, formatImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
+import { loadOsRelease } from "./os-release.js";
+import { encodePackageList } from "./package-list.js";
+import { type BootstrapSpec, LABELS } from "./spec.js";
+import type { ImageInfo } from "./store.js";
+
+export interface BootstrapDefaults {
+  readonly mirror: string;
+  readonly components: readonly string[];
+  readonly variant: NonNullable<BootstrapSpec["variant"]>;
+  readonly keyring: string;
+}
+
+/** The mmdebstrap argument vector for a spec (pure). */
+export function mmdebstrapArgs(spec: BootstrapSpec, defaults: BootstrapDefaults, target: string): string[] {
+  const args = [
+    `--variant=${spec.variant ?? defaults.variant}`,
+    `--components=${(spec.components ?? defaults.components).join(",")}`,
+    "--quiet",
+  ];
+  const keyring = spec.keyring ?? defaults.keyring;
+  if (keyring) args.push(`--keyring=${keyring}`);
+  if (spec.include && spec.include.length > 0) args.push(`--include=${validatePackageSpecs(spec.include).join(",")}`);
+  args.push("--", spec.suite, target, spec.mirror ?? defaults.mirror);
+  return args;
+}
+
+/**
+ * Commits a root filesystem tree (cleaned of caches and machine identity) as a one-layer image.
+ * Inside a transaction; the tree is modified in place (hygiene), so pass a scratch copy.
+ */
+export async function commitTree(ctx: AptLayerContext, scope: TransactionScope, tree: string, target: ImageRef, labels: Record<string, string>): Promise<ImageInfo> {
+  await cleanUpper(tree);
+  const layer = await ctx.store.createLayer(tree, {
+    ...(ctx.layer?.format ? { format: ctx.layer.format } : {}),
+    ...(ctx.layer?.compression ? { compression: ctx.layer.compression } : {}),
+    ...(ctx.layer?.level ? { level: ctx.layer.level } : {}),
+    sourceDateEpoch: ctx.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH,
+  });
+  await scope.tx.step("layer-created");
+  const image = await ctx.store.commitImage({
+    name: target.name,
+    tag: target.tag,
+    layers: [layer],
+    builtBy: "apt-layer",
+    labels: {
+      [LABELS.requested]: "[]",
+      [LABELS.removed]: "[]",
+      [LABELS.packages]: encodePackageList(await loadInstalledPackages(tree)),
+      [LABELS.os]: (await loadOsRelease(tree)).ID ?? "debian",
+      ...labels,
+    },
+  });
+  await scope.tx.step("committed");
+  return image;
+}
+
+async function ensureNew(ctx: AptLayerContext, target: ImageRef, replace: boolean): Promise<void> {
+  if (replace) return;
+  const exists = await ctx.store.resolve(formatImageRef(target)).then(
+    () => true,
+    () => false,
+  );
+  if (exists) throw imageExists(formatImageRef(target));
+}
+
+/** `apt-layer bootstrap NAME/TAG`: a base image made by mmdebstrap from a suite and mirror. */
+export async function bootstrapImage(
+  ctx: AptLayerContext,
+  request: { target: string; spec: BootstrapSpec; defaults: BootstrapDefaults; replace?: boolean },
+): Promise<ImageInfo> {
+  const target = parseImageRef(request.target);
+  validatePackageSpecs(request.spec.include ?? []);
+  return withTransaction(ctx, "apt-layer.bootstrap", { target: formatImageRef(target), suite: request.spec.suite }, async (scope) => {
+    await ensureNew(ctx, target, request.replace ?? false);
+    const tree = path.join(scope.workDir, "rootfs");
+    await mkdirDurable(tree);
+    (ctx.onStage ?? (() => {}))(`bootstrapping ${request.spec.suite} with mmdebstrap`);
+    await run("mmdebstrap", mmdebstrapArgs(request.spec, request.defaults, tree), { env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH) } });
+    await scope.tx.step("bootstrapped");
+    return commitTree(ctx, scope, tree, target, { [LABELS.message]: `mmdebstrap ${request.spec.suite}` });
+  });
+}
+
+/** Imports a root filesystem directory as a base image (it is copied first: the source is left as is). */
+export async function importTree(ctx: AptLayerContext, request: { source: string; target: string; replace?: boolean }): Promise<ImageInfo> {
+  const target = parseImageRef(request.target);
+  return withTransaction(ctx, "apt-layer.bootstrap", { target: formatImageRef(target), source: request.source }, async (scope) => {
+    await ensureNew(ctx, target, request.replace ?? false);
+    const tree = path.join(scope.workDir, "rootfs");
+    // cp -a keeps owners, modes, links, device nodes and xattrs; the copy is on the same disk as the build.
+    await run("cp", ["-a", "--reflink=auto", "--", request.source, tree]);
+    await scope.tx.step("copied");
+    return commitTree(ctx, scope, tree, target, { [LABELS.message]: `imported from ${request.source}` });
+  });
+}

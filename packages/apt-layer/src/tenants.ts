@@ -1,0 +1,81 @@
+import os from "node:os";
+import { readFileIfExists, withLock, writeJsonAtomic } from "@particle/runtime";
+import { quotaExceeded, tenantDenied, tenantNotFound } from "./errors.js";
+import { API_VERSION, type Tenant, TenantsFile } from "./spec.js";
+import type { ImageStore } from "./store.js";
+
+/**
+ * Tenants: a namespace of image names (`TENANT/NAME`), owned by a Unix group, with a byte quota on the
+ * layers its images reference. Root may act on every tenant; others must be in the owning group.
+ */
+
+export interface Caller {
+  readonly uid: number;
+  readonly name: string;
+  /** Names of the groups the caller is in. */
+  readonly groups: readonly string[];
+}
+
+/** The user running this process (its group names read from the host's /etc/group, read-only). */
+export async function currentCaller(): Promise<Caller> {
+  const uid = process.getuid?.() ?? -1;
+  const gids = new Set(process.getgroups?.() ?? []);
+  const groupFile = (await readFileIfExists("/etc/group")) ?? "";
+  const groups = groupFile
+    .split("\n")
+    .map((line) => line.split(":"))
+    .filter((f) => f.length >= 3 && gids.has(Number(f[2])))
+    .map((f) => f[0] as string);
+  return { uid, name: process.env.SUDO_USER ?? os.userInfo().username, groups };
+}
+
+export async function loadTenants(file: string): Promise<TenantsFile> {
+  const text = await readFileIfExists(file);
+  if (text === undefined) return { apiVersion: API_VERSION, kind: "Tenants", tenants: {} };
+  return TenantsFile.parse(JSON.parse(text));
+}
+
+/** Creates or updates a tenant. */
+export async function saveTenant(file: string, name: string, tenant: Tenant): Promise<TenantsFile> {
+  return withLock(`${file}.lock`, { purpose: "the tenants file", timeoutMs: 10_000 }, async () => {
+    const current = await loadTenants(file);
+    const next = TenantsFile.parse({ ...current, tenants: { ...current.tenants, [name]: tenant } });
+    await writeJsonAtomic(file, next, { mode: 0o644 });
+    return next;
+  });
+}
+
+/** The tenant an image name belongs to (`acme/desktop` → acme), if that tenant exists (pure). */
+export function tenantOfImage(tenants: TenantsFile, imageName: string): string | undefined {
+  const slash = imageName.indexOf("/");
+  if (slash === -1) return undefined;
+  const candidate = imageName.slice(0, slash);
+  return candidate in tenants.tenants ? candidate : undefined;
+}
+
+/** Throws unless `caller` may write images of `tenant` (pure). */
+export function authorizeTenant(tenants: TenantsFile, tenant: string, caller: Caller): Tenant {
+  const entry = tenants.tenants[tenant];
+  if (!entry) throw tenantNotFound(tenant);
+  if (caller.uid !== 0 && !caller.groups.includes(entry.group)) throw tenantDenied(tenant, entry.group);
+  return entry;
+}
+
+/** Bytes of distinct layers referenced by a tenant's images. */
+export async function tenantUsage(store: ImageStore, tenant: string): Promise<number> {
+  const layers = new Map<string, number>();
+  for (const image of await store.list()) {
+    if (!image.name.startsWith(`${tenant}/`)) continue;
+    for (const layer of image.layers) layers.set(layer.digest, layer.size);
+  }
+  return [...layers.values()].reduce((a, b) => a + b, 0);
+}
+
+/** Throws QUOTA_EXCEEDED when adding `addBytes` would take the tenant over its quota. */
+export async function checkTenantQuota(store: ImageStore, tenant: string, entry: Tenant, newLayers: readonly { digest: string; size: number }[]): Promise<void> {
+  const images = (await store.list()).filter((i) => i.name.startsWith(`${tenant}/`));
+  const known = new Set(images.flatMap((i) => i.layers.map((l) => l.digest)));
+  const used = await tenantUsage(store, tenant);
+  const add = newLayers.filter((l) => !known.has(l.digest)).reduce((a, l) => a + l.size, 0);
+  if (used + add > entry.quotaBytes) throw quotaExceeded(tenant, used, add, entry.quotaBytes);
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { mergeRequests } from "../src/layer.js";
+import { decodePackageList, diffPackageLists, encodePackageList } from "../src/package-list.js";
+import { LABELS } from "../src/spec.js";
+
+describe("package lists", () => {
+  it("round-trips through the image label, epochs included", () => {
+    const label = encodePackageList([
+      { name: "vim", architecture: "amd64", version: "2:9.0.1378-2" },
+      { name: "libc6", architecture: "i386", version: "2.36-9" },
+    ]);
+    expect(decodePackageList(label)).toEqual([
+      { name: "vim", architecture: "amd64", version: "2:9.0.1378-2" },
+      { name: "libc6", architecture: "i386", version: "2.36-9" },
+    ]);
+  });
+
+  it("diffs added, removed, upgraded and downgraded packages with Debian version order", () => {
+    const a = [
+      { name: "bash", architecture: "amd64", version: "5.2.15-2" },
+      { name: "nano", architecture: "amd64", version: "7.2-1" },
+      { name: "tzdata", architecture: "all", version: "2024a-0+deb12u1" },
+      { name: "zlib1g", architecture: "amd64", version: "1:1.2.13-1" },
+    ];
+    const b = [
+      { name: "bash", architecture: "amd64", version: "5.2.15-2+b2" },
+      { name: "jq", architecture: "amd64", version: "1.6-2.1" },
+      { name: "tzdata", architecture: "all", version: "2024a-0+deb12u1" },
+      { name: "zlib1g", architecture: "amd64", version: "1.2.14-1" },
+    ];
+    const diff = diffPackageLists(a, b);
+    expect(diff.added.map((p) => p.name)).toEqual(["jq"]);
+    expect(diff.removed.map((p) => p.name)).toEqual(["nano"]);
+    expect(diff.upgraded).toEqual([{ name: "bash", architecture: "amd64", from: "5.2.15-2", to: "5.2.15-2+b2" }]);
+    // 1.2.14 without an epoch is older than 1:1.2.13.
+    expect(diff.downgraded.map((c) => c.name)).toEqual(["zlib1g"]);
+  });
+});
+
+describe("requested packages accumulate across layers", () => {
+  it("adds new requests and drops removed ones", () => {
+    const base = { [LABELS.requested]: JSON.stringify(["jq", "nano"]), [LABELS.removed]: JSON.stringify(["vim-tiny"]) };
+    expect(mergeRequests(base, ["curl", "vim-tiny"], ["nano"])).toEqual({ requested: ["curl", "jq", "vim-tiny"], removed: ["nano"] });
+  });
+  it("starts empty on a base that apt-layer did not build", () => {
+    expect(mergeRequests({}, ["jq"], [])).toEqual({ requested: ["jq"], removed: [] });
+  });
+});
