@@ -1,1 +1,31 @@
-export {};
+export type { ExpectedBlob } from "./blobs.js";
+export { StoreErrors } from "./errors.js";
+export type { GcOptions, GcReport } from "./gc.js";
+export type { CommitImageInput, ImageInfo } from "./images.js";
+export {
+  type CreateLayerOptions,
+  type LayerCompression,
+  type LayerFormat,
+  layerMediaType,
+  mkfsCommand,
+} from "./layer.js";
+export type { CleanupReport, MountImageOptions, Writable } from "./mount.js";
+export { DEFAULT_TAG, formatTagRef, type ImageRef, parseRef, parseTagRef } from "./refs.js";
+export {
+  Annotation,
+  BackupManifest,
+  Descriptor,
+  Digest,
+  jsonSchemas,
+  LAYER_MEDIA_TYPES,
+  MediaType,
+  MountRecord,
+  OciImageConfig,
+  OciIndex,
+  OciLayout,
+  OciManifest,
+} from "./spec.js";
+export { Store, type StoreOpenOptions } from "./store.js";
+export type { TagHistory } from "./tagops.js";
+export type { HistoryEntry } from "./tags.js";
+export type { VerifiedImage, VerifyProblem, VerifyReport } from "./verify.js";

@@ -1,0 +1,115 @@
+import { promises as fs } from "node:fs";
+import { run, Transaction } from "@particle/runtime";
+import { publishStagedFile, stagingFile } from "./blobs.js";
+import { StoreErrors } from "./errors.js";
+import type { StorePaths } from "./layout.js";
+import { type Descriptor, MediaType } from "./spec.js";
+
+export type LayerFormat = "squashfs" | "erofs";
+export type LayerCompression = "zstd" | "lz4" | "gzip" | "xz" | "none";
+
+export interface CreateLayerOptions {
+  /** @default "squashfs" */
+  readonly format?: LayerFormat;
+  /** @default "zstd" for squashfs, "lz4" (lz4hc) for erofs */
+  readonly compression?: LayerCompression | string;
+  /** zstd 1-22, gzip 1-9, lz4hc 1-12. @default 3 */
+  readonly level?: number;
+  /**
+   * Reproducible-builds timestamp. squashfs: file times later than it are clamped to it (times are
+   * otherwise kept and the image is reproducible anyway). erofs: every timestamp is set to it, which
+   * is the only way mkfs.erofs 1.5 makes a reproducible image; without it erofs keeps the mtimes but
+   * records the build time.
+   */
+  readonly sourceDateEpoch?: number;
+}
+
+export interface MkfsCommand {
+  readonly file: string;
+  readonly args: string[];
+  readonly env: Record<string, string | undefined>;
+}
+
+export function layerMediaType(format: LayerFormat): string {
+  return format === "erofs" ? MediaType.erofsLayer : MediaType.squashfsLayer;
+}
+
+const SQUASHFS_COMPRESSION: Record<string, (level: number) => string[]> = {
+  zstd: (level) => ["-comp", "zstd", "-Xcompression-level", String(Math.min(Math.max(level, 1), 22))],
+  gzip: (level) => ["-comp", "gzip", "-Xcompression-level", String(Math.min(Math.max(level, 1), 9))],
+  xz: () => ["-comp", "xz"],
+  lz4: () => ["-comp", "lz4"],
+  none: () => ["-noI", "-noD", "-noF", "-noX"],
+};
+
+// erofs-utils 1.5 (Debian 12) has lz4 and lz4hc only.
+const EROFS_COMPRESSION: Record<string, (level: number) => string[]> = {
+  lz4: (level) => [`-zlz4hc,${Math.min(Math.max(level, 1), 12)}`],
+  none: () => [],
+};
+
+/** The mkfs command that turns `dir` into a layer image at `out` (pure). */
+export function mkfsCommand(dir: string, out: string, options: CreateLayerOptions = {}): MkfsCommand {
+  const format = options.format ?? "squashfs";
+  const level = options.level ?? 3;
+  const epoch = options.sourceDateEpoch;
+  if (format === "squashfs") {
+    const compression = options.compression ?? "zstd";
+    const flags = SQUASHFS_COMPRESSION[compression];
+    if (flags === undefined)
+      throw StoreErrors.unsupportedCompression(format, compression, Object.keys(SQUASHFS_COMPRESSION));
+    // mksquashfs refuses -mkfs-time together with SOURCE_DATE_EPOCH, so exactly one of them is set.
+    const time = epoch === undefined ? ["-mkfs-time", "0"] : [];
+    return {
+      file: "mksquashfs",
+      args: [dir, out, "-noappend", "-quiet", "-no-progress", ...flags(level), ...time],
+      env: { SOURCE_DATE_EPOCH: epoch === undefined ? undefined : String(epoch) },
+    };
+  }
+  const compression = options.compression ?? "lz4";
+  const flags = EROFS_COMPRESSION[compression];
+  if (flags === undefined)
+    throw StoreErrors.unsupportedCompression(format, compression, Object.keys(EROFS_COMPRESSION));
+  const time = epoch === undefined ? ["--preserve-mtime"] : ["-T", String(epoch)];
+  return {
+    file: "mkfs.erofs",
+    // A fixed UUID: a random one would make every build of the same tree a different blob.
+    args: [...flags(level), ...time, "-U", "00000000-0000-0000-0000-000000000000", "--quiet", out, dir],
+    env: { SOURCE_DATE_EPOCH: undefined },
+  };
+}
+
+/**
+ * Builds a layer blob from a directory tree (a root filesystem or an overlay upper: whiteouts,
+ * opaque directories and other xattrs, hardlinks, devices and sparse files are kept by the
+ * filesystem image) and stores it. Journaled as `store.create`: a kill at any step leaves at most a
+ * staging file, which recovery removes.
+ */
+export async function createLayerBlob(
+  paths: StorePaths,
+  dir: string,
+  options: CreateLayerOptions = {},
+): Promise<Descriptor> {
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (!stat?.isDirectory()) throw StoreErrors.notADirectory(dir);
+  const staged = stagingFile(paths, "layer");
+  const command = mkfsCommand(dir, staged, options);
+  const tx = await Transaction.begin(paths.journalDir, "store.create", { staged, dir });
+  try {
+    await run(command.file, command.args, { env: command.env });
+    await tx.step("built");
+    const descriptor = await publishStagedFile(paths, staged, layerMediaType(options.format ?? "squashfs"));
+    await tx.step("published");
+    await tx.commit();
+    return descriptor;
+  } catch (error) {
+    await fs.rm(staged, { force: true });
+    await tx.commit();
+    throw error;
+  }
+}
+
+/** Undoes an interrupted `store.create`: its staging file is incomplete or unpublished. */
+export async function recoverCreate(intent: Record<string, unknown>): Promise<void> {
+  if (typeof intent.staged === "string") await fs.rm(intent.staged, { force: true });
+}
