@@ -1,1 +1,67 @@
-export {};
+export { credentialsFor, DEFAULT_AUTH_FILE, loadAuth } from "./auth.js";
+export { type CleanupResult, cleanup, deploymentsToKeep } from "./cleanup.js";
+export {
+  bootEntryFor,
+  DEFAULT_TRIES,
+  type FinalizeResult,
+  finalizeStaged,
+  mergeDeployment,
+  type StageOptions,
+  type StageResult,
+  stageDeployment,
+} from "./deploy.js";
+export { type BootConfigRenderer, commitEntrySet, readEntrySet } from "./entries.js";
+export { BootcErrors } from "./errors.js";
+export { applyEtcMerge, planEtcMergeOnDisk, scanUpper } from "./etc-merge.js";
+export {
+  type EtcAction,
+  type EtcChange,
+  type EtcEntry,
+  type EtcMergePlan,
+  type EtcMergeStep,
+  planEtcMerge,
+  sameEntry,
+  type UpperEntry,
+} from "./etc-merge-plan.js";
+export { bootedDeployment, commandLine, editKargs, type KargsEdit, parseKargs } from "./kargs.js";
+export { type KargsResult, listKargs, updateKargs } from "./kargs-update.js";
+export { findKernels, type ImageKernel, installKernel, kernelChecksum } from "./kernel.js";
+export { deploymentRef, parseDeploymentRef, SysrootLayout } from "./layout.js";
+export { LINTS, type Lint, type LintReport, type LintResult, lintImage } from "./lints.js";
+export { defaultTarget, setPinned } from "./pin.js";
+export {
+  type BootCompleteResult,
+  markBootComplete,
+  planBootComplete,
+  type RollbackResult,
+  rollback,
+} from "./rollback.js";
+export {
+  API_VERSION,
+  AuthFile,
+  BootcHost,
+  BootEntry,
+  BootEntrySet,
+  DeploymentId,
+  DeploymentLayer,
+  DeploymentOrigin,
+  DeploymentStatus,
+  ImageStatus,
+  jsonSchemas,
+  StagedDeployment,
+  StaterootName,
+} from "./spec.js";
+export { hostStatus, status } from "./status.js";
+export type { DeployStore, StoreDescriptor, StoreImage } from "./store.js";
+export { Sysroot, type SysrootOptions } from "./sysroot.js";
+export {
+  fetchImage,
+  type ImageImporter,
+  isTransportReference,
+  type SwitchOptions,
+  switchImage,
+  trackingName,
+  type UpgradeResult,
+  upgrade,
+} from "./upgrade.js";
+export { type UsrOverlayOptions, usrOverlay } from "./usroverlay.js";

@@ -1,0 +1,264 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import {
+  failpoint,
+  fsyncDir,
+  pathExists,
+  renameDurable,
+  run,
+  Transaction,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "@particle/runtime";
+import { cleanupLocked } from "./cleanup.js";
+import { commitEntrySet } from "./entries.js";
+import { BootcErrors } from "./errors.js";
+import { applyEtcMerge, planEtcMergeOnDisk } from "./etc-merge.js";
+import type { EtcMergePlan } from "./etc-merge-plan.js";
+import { withImage } from "./image-mount.js";
+import { commandLine } from "./kargs.js";
+import { findKernels, installKernel } from "./kernel.js";
+import { deploymentRef, parseDeploymentRef } from "./layout.js";
+import {
+  API_VERSION,
+  type BootEntry,
+  type DeploymentLayer,
+  DeploymentOrigin,
+  type StagedDeployment,
+  StaterootName,
+} from "./spec.js";
+import { LAYER_FS_TYPES, type StoreImage } from "./store.js";
+import type { Sysroot } from "./sysroot.js";
+
+/** How many times a new default may fail to boot before the bootloader falls back. */
+export const DEFAULT_TRIES = 3;
+
+export interface StageOptions {
+  /** Store reference of the image ("name:tag" or "sha256:…"). */
+  readonly image: string;
+  /** What the user asked for (a transport reference); recorded for upgrades. @default image */
+  readonly reference?: string;
+  /** @default the merge deployment's stateroot, else "default" */
+  readonly stateroot?: string;
+  /** Kernel arguments; default: those of the merge deployment. */
+  readonly kargs?: readonly string[];
+}
+
+export interface StageResult {
+  readonly deployment: string;
+  readonly origin: DeploymentOrigin;
+  /** The deployment whose /etc is merged at finalize time. */
+  readonly mergeFrom: string | null;
+}
+
+/** The deployment the next one inherits /etc and kargs from: the booted one, else the default. */
+export async function mergeDeployment(sysroot: Sysroot, stateroot?: string): Promise<string | undefined> {
+  const set = await sysroot.entrySet();
+  const candidates = [sysroot.booted, set?.entries[0]?.deployment].filter(
+    (d): d is string => d !== undefined,
+  );
+  return candidates.find((d) => stateroot === undefined || d.startsWith(`${stateroot}/`));
+}
+
+function layersOf(image: StoreImage, reference: string): DeploymentLayer[] {
+  return image.layers.map((layer) => {
+    const fsType = LAYER_FS_TYPES[layer.mediaType];
+    if (fsType === undefined) throw BootcErrors.layerFormat(reference, layer.mediaType);
+    return { digest: layer.digest, fsType };
+  });
+}
+
+async function nextId(sysroot: Sysroot, stateroot: string, manifestDigest: string): Promise<string> {
+  const prefix = manifestDigest.slice("sha256:".length, "sha256:".length + 12);
+  const existing = await fs.readdir(sysroot.layout.stateroot(stateroot)).catch(() => [] as string[]);
+  let serial = 0;
+  while (existing.includes(`${prefix}-${serial}`)) serial++;
+  return `${prefix}-${serial}`;
+}
+
+/**
+ * Prepares a deployment of an image without making it the default: its directory (layers list,
+ * origin, empty /etc upper), its kernel and initramfs, and the stateroot's /var on first use. The
+ * directory appears under its final name in one rename; `staged.json` then names it.
+ */
+export async function stageDeployment(sysroot: Sysroot, options: StageOptions): Promise<StageResult> {
+  return sysroot.locked("staging a deployment", async () => {
+    const image = await sysroot.store.resolve(options.image);
+    const reference = options.reference ?? options.image;
+    const mergeFrom = await mergeDeployment(sysroot, options.stateroot);
+    const mergeOrigin = mergeFrom ? await sysroot.origin(mergeFrom) : undefined;
+    const stateroot = options.stateroot ?? mergeOrigin?.stateroot ?? "default";
+    if (!StaterootName.safeParse(stateroot).success) throw BootcErrors.invalidName("stateroot", stateroot);
+    const layers = layersOf(image, reference);
+    const layout = sysroot.layout;
+    await fs.mkdir(layout.stateroot(stateroot), { recursive: true });
+    const id = await nextId(sysroot, stateroot, image.manifestDigest);
+    const temp = path.join(layout.stateroot(stateroot), `.tmp-${id}`);
+    const tx = await Transaction.begin(layout.journal, "bootc.stage", { stateroot, id, temp });
+    await fs.rm(temp, { recursive: true, force: true });
+    await fs.mkdir(path.join(temp, "etc", "upper"), { recursive: true });
+    await fs.mkdir(path.join(temp, "etc", "work"), { recursive: true });
+    await writeFileAtomic(
+      path.join(temp, "layers"),
+      layers.map((l) => `${l.fsType} ${layout.relative(sysroot.store.blobPath(l.digest))}\n`).join(""),
+    );
+    const { checksum, kernelVersion } = await withImage(
+      sysroot.store,
+      layout,
+      image.manifestDigest,
+      async (root) => {
+        const kernel = (await findKernels(root)).at(-1);
+        if (kernel === undefined) throw BootcErrors.noKernel(reference);
+        await tx.step("image-checked");
+        const sum = await installKernel(layout, kernel);
+        await tx.step("kernel-installed");
+        await seedVar(layout.var(stateroot), root);
+        return { checksum: sum, kernelVersion: kernel.version };
+      },
+    );
+    const origin = DeploymentOrigin.parse({
+      apiVersion: API_VERSION,
+      kind: "DeploymentOrigin",
+      stateroot,
+      id,
+      image: {
+        reference,
+        storeRef: `${image.name}:${image.tag}`,
+        manifestDigest: image.manifestDigest,
+        ...(image.labels["org.opencontainers.image.version"]
+          ? { version: image.labels["org.opencontainers.image.version"] }
+          : {}),
+        ...(image.created ? { timestamp: image.created } : {}),
+      },
+      layers,
+      boot: { checksum, kernelVersion },
+      kargs: [...(options.kargs ?? mergeOrigin?.kargs ?? [])],
+      pinned: false,
+      deployedAt: new Date().toISOString(),
+    });
+    await writeJsonAtomic(path.join(temp, "origin.json"), origin);
+    await fsyncDir(temp);
+    await tx.step("prepared");
+    await renameDurable(temp, layout.deployment(stateroot, id));
+    await tx.step("deployed");
+    const staged: StagedDeployment = {
+      apiVersion: API_VERSION,
+      kind: "StagedDeployment",
+      deployment: id,
+      mergeFrom: mergeFrom ?? null,
+      stagedAt: new Date().toISOString(),
+    };
+    await writeJsonAtomic(layout.staged(stateroot), staged);
+    await tx.commit();
+    return { deployment: deploymentRef(stateroot, id), origin, mergeFrom: mergeFrom ?? null };
+  });
+}
+
+/** Copies the image's /var into a stateroot's /var the first time the stateroot is used. */
+async function seedVar(varDir: string, imageRoot: string): Promise<void> {
+  if (await pathExists(varDir)) return;
+  const temp = `${varDir}.tmp`;
+  await fs.rm(temp, { recursive: true, force: true });
+  await fs.mkdir(temp);
+  if (await pathExists(path.join(imageRoot, "var")))
+    await run("cp", ["-a", "--", `${path.join(imageRoot, "var")}/.`, temp]);
+  await renameDurable(temp, varDir);
+}
+
+export interface FinalizeResult {
+  readonly deployment: string;
+  readonly etc: EtcMergePlan | null;
+  readonly entries: readonly string[];
+}
+
+/** The entry a deployment boots with. */
+export function bootEntryFor(sysroot: Sysroot, origin: DeploymentOrigin): BootEntry {
+  const ref = deploymentRef(origin.stateroot, origin.id);
+  const kernels = sysroot.layout.kernelDir(origin.boot.checksum);
+  return {
+    deployment: ref,
+    title: `Particle-OS ${origin.image.version ?? origin.image.storeRef} (${ref})`,
+    kernel: `/${sysroot.layout.relative(path.join(kernels, "vmlinuz"))}`,
+    initrd: `/${sysroot.layout.relative(path.join(kernels, "initrd.img"))}`,
+    options: commandLine(ref, origin.kargs),
+  };
+}
+
+/**
+ * Makes the staged deployment of `stateroot` the default: merges /etc from the deployment it was
+ * staged from (three-way, see etc-merge-plan.ts), then switches the boot entry set in one rename with
+ * the new default on trial and the previous default as fallback. Old deployments are cleaned up.
+ */
+export async function finalizeStaged(
+  sysroot: Sysroot,
+  stateroot?: string,
+): Promise<FinalizeResult | undefined> {
+  return sysroot.locked("finalizing the staged deployment", async () => {
+    const staged = await sysroot.staged();
+    const [root, record] = stateroot ? [stateroot, staged.get(stateroot)] : ([...staged.entries()][0] ?? []);
+    if (root === undefined || record === undefined) return undefined;
+    const layout = sysroot.layout;
+    const ref = deploymentRef(root, record.deployment);
+    const origin = await sysroot.origin(ref);
+    const temp = path.join(layout.deployment(root, record.deployment), "etc", ".upper-merge");
+    const tx = await Transaction.begin(layout.journal, "bootc.finalize", { deployment: ref, temp });
+    let plan: EtcMergePlan | null = null;
+    const mergeFrom = record.mergeFrom ? deploymentRef(root, record.mergeFrom) : undefined;
+    if (mergeFrom && (await pathExists(layout.origin(root, record.mergeFrom as string)))) {
+      plan = await mergeEtc(sysroot, await sysroot.origin(mergeFrom), origin, temp);
+      await tx.step("etc-merged");
+    }
+    const current = await sysroot.entrySet();
+    const deployments = await sysroot.deployments();
+    const order = [
+      ref,
+      sysroot.booted,
+      current?.entries[0]?.deployment,
+      ...[...deployments.values()].filter((d) => d.pinned).map((d) => deploymentRef(d.stateroot, d.id)),
+    ];
+    const refs = [...new Set(order.filter((d): d is string => d !== undefined && deployments.has(d)))];
+    await commitEntrySet(
+      layout,
+      {
+        entries: refs.map((d) => bootEntryFor(sysroot, deployments.get(d) as DeploymentOrigin)),
+        trial: { deployment: ref, tries: DEFAULT_TRIES },
+      },
+      sysroot.renderers,
+    );
+    await tx.step("entries-switched");
+    await fs.rm(layout.staged(root), { force: true });
+    await fsyncDir(layout.stateroot(root));
+    await tx.commit();
+    await cleanupLocked(sysroot);
+    return { deployment: ref, etc: plan, entries: refs };
+  });
+}
+
+/** Writes the merged /etc upper of `to` (from the local changes of `from`), replacing its empty upper. */
+async function mergeEtc(
+  sysroot: Sysroot,
+  from: DeploymentOrigin,
+  to: DeploymentOrigin,
+  temp: string,
+): Promise<EtcMergePlan> {
+  const layout = sysroot.layout;
+  const oldUpper = layout.etcUpper(from.stateroot, from.id);
+  const plan = await withImage(sysroot.store, layout, from.image.manifestDigest, (oldRoot) =>
+    withImage(sysroot.store, layout, to.image.manifestDigest, (newRoot) =>
+      planEtcMergeOnDisk(path.join(oldRoot, "etc"), oldUpper, path.join(newRoot, "etc")),
+    ),
+  );
+  await fs.rm(temp, { recursive: true, force: true });
+  await fs.mkdir(temp);
+  await applyEtcMerge(plan, oldUpper, temp);
+  await run("sync", ["--file-system", temp]);
+  failpoint("bootc.finalize/etc-written");
+  const upper = layout.etcUpper(to.stateroot, to.id);
+  await fs.rm(upper, { recursive: true, force: true });
+  await renameDurable(temp, upper);
+  return plan;
+}
+
+export function isDeploymentRef(value: string): boolean {
+  return parseDeploymentRef(value) !== undefined;
+}

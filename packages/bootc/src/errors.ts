@@ -1,0 +1,123 @@
+import { type ErrorContext, ParticleError } from "@particle/runtime";
+
+/** The user-facing errors of @particle/bootc: one constructor per stable code. */
+export const BootcErrors = {
+  notASysroot: (root: string) =>
+    new ParticleError({
+      code: "SYSROOT_NOT_FOUND",
+      message: `${root} is not a Particle sysroot (no particle/deploy directory)`,
+      hint: "Pass --sysroot (or set paths.sysroot) to the physical root, or create one with `particle-bootc install to-filesystem`.",
+      context: { sysroot: root },
+      exit: "notFound",
+    }),
+  deploymentNotFound: (ref: string, context: ErrorContext = {}) =>
+    new ParticleError({
+      code: "DEPLOYMENT_NOT_FOUND",
+      message: `no deployment ${ref}`,
+      hint: "Run `particle-bootc status` to see the deployments.",
+      context: { deployment: ref, ...context },
+      exit: "notFound",
+    }),
+  invalidName: (what: string, value: string) =>
+    new ParticleError({
+      code: "NAME_INVALID",
+      message: `${what} "${value}" is not valid`,
+      hint: "Use 1-32 lowercase letters, digits, '_' and '-'.",
+      context: { [what]: value },
+      exit: "invalidInput",
+    }),
+  noKernel: (image: string) =>
+    new ParticleError({
+      code: "IMAGE_NOT_BOOTABLE",
+      message: `image ${image} has no kernel and initramfs (looked in /usr/lib/modules/*/vmlinuz and /boot/vmlinuz-*)`,
+      hint: "Install a kernel and initramfs-tools in the image; `particle-bootc container lint` lists what a bootable image needs.",
+      context: { image },
+      exit: "invalidInput",
+    }),
+  noDeployment: (what: string) =>
+    new ParticleError({
+      code: "NO_DEPLOYMENT",
+      message: `there is no ${what} deployment`,
+      hint: "Run `particle-bootc status`; deploy an image first with `particle-bootc deploy IMAGE`.",
+      exit: "conflict",
+    }),
+  notBooted: (verb: string) =>
+    new ParticleError({
+      code: "NOT_BOOTED",
+      message: `${verb} needs a machine booted into a Particle deployment`,
+      hint: "Run it on the booted system, or use `deploy` to prepare a sysroot offline.",
+      exit: "conflict",
+    }),
+  layerFormat: (image: string, mediaType: string) =>
+    new ParticleError({
+      code: "LAYER_NOT_BOOTABLE",
+      message: `image ${image} has a layer of type ${mediaType}, which the boot script cannot mount`,
+      hint: "Import the image into the store first (it converts tar layers to squashfs or erofs).",
+      context: { image, mediaType },
+      exit: "invalidInput",
+    }),
+  kargInvalid: (arg: string, why: string) =>
+    new ParticleError({
+      code: "KARG_INVALID",
+      message: `kernel argument "${arg}" ${why}`,
+      hint: "Give NAME or NAME=VALUE without spaces or quotes; root=, ro/rw and particle.deployment= are managed by particle-bootc.",
+      context: { karg: arg },
+      exit: "invalidInput",
+    }),
+  kargMissing: (arg: string) =>
+    new ParticleError({
+      code: "KARG_NOT_FOUND",
+      message: `kernel argument "${arg}" is not set`,
+      hint: "Run `particle-bootc kargs --list` to see the current arguments.",
+      context: { karg: arg },
+      exit: "notFound",
+    }),
+  authMode: (file: string, mode: number) =>
+    new ParticleError({
+      code: "AUTH_FILE_MODE",
+      message: `${file} is readable by other users (mode ${mode.toString(8).padStart(4, "0")})`,
+      hint: `Restrict it: chmod 600 ${file}`,
+      context: { path: file },
+      exit: "permission",
+    }),
+  authInvalid: (file: string, detail: string) =>
+    new ParticleError({
+      code: "AUTH_FILE_INVALID",
+      message: `${file} is not a valid auth.json: ${detail}`,
+      hint: 'Write it as {"auths": {"registry.example:5000": {"auth": "<base64 user:password>"}}}.',
+      context: { path: file },
+      exit: "invalidInput",
+    }),
+  lintFailed: (failed: readonly string[]) =>
+    new ParticleError({
+      code: "LINT_FAILED",
+      message: `the image is not bootable: ${failed.join(", ")}`,
+      hint: "Fix the image, or pass --skip ID for a check that does not apply.",
+      context: { failed: failed.join(",") },
+      exit: "invalidInput",
+    }),
+  lintUnknown: (id: string) =>
+    new ParticleError({
+      code: "LINT_UNKNOWN",
+      message: `no lint named ${id}`,
+      hint: "Run `particle-bootc container lint --list` to see the lints.",
+      context: { lint: id },
+      exit: "usage",
+    }),
+  targetInvalid: (target: string, why: string) =>
+    new ParticleError({
+      code: "INSTALL_TARGET_INVALID",
+      message: `cannot install to ${target}: ${why}`,
+      hint: "Give an empty directory (to-filesystem), or a block device or an image file path (to-disk).",
+      context: { target },
+      exit: "invalidInput",
+    }),
+  cannotRemove: (ref: string, why: string) =>
+    new ParticleError({
+      code: "DEPLOYMENT_IN_USE",
+      message: `deployment ${ref} cannot be removed: ${why}`,
+      hint: "Unpin it or roll back first; the booted and the rollback deployments are always kept.",
+      context: { deployment: ref },
+      exit: "conflict",
+    }),
+};

@@ -1,0 +1,179 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { pathExists, readFileIfExists } from "@particle/runtime";
+import { BootcErrors } from "./errors.js";
+import { findKernels } from "./kernel.js";
+
+/**
+ * `container lint`: one table of named checks on an image tree, as bootc's lints. Fatal checks make
+ * an image unbootable; warnings flag what would surprise a user (state lost on upgrade, unwritable
+ * home directories).
+ */
+export interface Lint {
+  readonly id: string;
+  readonly level: "fatal" | "warning";
+  readonly description: string;
+  /** Returns problems found (empty = passed). */
+  check(root: string): Promise<string[]>;
+}
+
+/** Paths under /var that an image may carry: the package database (bound from the image at boot) and empty skeletons. */
+const VAR_ALLOWED = [
+  "var/lib/dpkg",
+  "var/lib/apt",
+  "var/cache",
+  "var/log",
+  "var/lib/systemd/deb-systemd-helper-enabled",
+  "var/lib/particle",
+];
+
+async function listFiles(dir: string, rel: string, out: string[], limit: number): Promise<void> {
+  if (out.length >= limit) return;
+  for (const name of (await fs.readdir(path.join(dir, rel)).catch(() => [] as string[])).sort()) {
+    const child = `${rel}/${name}`;
+    if (VAR_ALLOWED.some((a) => child === a || child.startsWith(`${a}/`))) continue;
+    const st = await fs.lstat(path.join(dir, child));
+    if (st.isDirectory()) await listFiles(dir, child, out, limit);
+    else out.push(`/${child}`);
+    if (out.length >= limit) return;
+  }
+}
+
+export const LINTS: readonly Lint[] = [
+  {
+    id: "kernel",
+    level: "fatal",
+    description:
+      "A kernel and its initramfs are in /usr/lib/modules/VERSION/{vmlinuz,initramfs.img} or /boot/{vmlinuz,initrd.img}-VERSION.",
+    async check(root) {
+      return (await findKernels(root)).length > 0 ? [] : ["no kernel with an initramfs"];
+    },
+  },
+  {
+    id: "systemd",
+    level: "fatal",
+    description: "systemd is the init: /sbin/init leads to systemd (install systemd-sysv).",
+    async check(root) {
+      const problems: string[] = [];
+      if (!(await pathExists(path.join(root, "usr/lib/systemd/systemd"))))
+        problems.push("/usr/lib/systemd/systemd is missing");
+      const init = await fs.readlink(path.join(root, "sbin/init")).catch(() => undefined);
+      if (init === undefined && !(await pathExists(path.join(root, "usr/sbin/init"))))
+        problems.push("/sbin/init is missing");
+      else if (init !== undefined && !init.endsWith("systemd"))
+        problems.push(`/sbin/init points to ${init}, not systemd`);
+      return problems;
+    },
+  },
+  {
+    id: "boot-integration",
+    level: "fatal",
+    description: "The Particle initramfs hook and boot script are installed (the particle-os package).",
+    async check(root) {
+      const files = [
+        "usr/share/initramfs-tools/hooks/particle",
+        "usr/share/initramfs-tools/scripts/local-bottom/particle",
+      ];
+      const missing: string[] = [];
+      for (const file of files)
+        if (!(await pathExists(path.join(root, file)))) missing.push(`/${file} is missing`);
+      return missing;
+    },
+  },
+  {
+    id: "var-content",
+    level: "warning",
+    description:
+      "Nothing in /var besides the package database and empty directories: /var is shared and only seeded on the first deployment, so later images' /var content is never seen.",
+    async check(root) {
+      const files: string[] = [];
+      await listFiles(root, "var", files, 20);
+      return files.map((f) => `${f} would be ignored after the first deployment`);
+    },
+  },
+  {
+    id: "state-directories",
+    level: "warning",
+    description:
+      "/home, /root, /opt, /srv and /usr/local are symlinks into /var (the image is read-only at run time).",
+    async check(root) {
+      const expected: Record<string, string> = {
+        home: "var/home",
+        root: "var/roothome",
+        opt: "var/opt",
+        srv: "var/srv",
+        "usr/local": "var/usrlocal",
+      };
+      const problems: string[] = [];
+      for (const [dir, target] of Object.entries(expected)) {
+        const st = await fs.lstat(path.join(root, dir)).catch(() => undefined);
+        if (st?.isDirectory() && (await fs.readdir(path.join(root, dir))).length > 0)
+          problems.push(`/${dir} has content and is read-only at run time (make it a symlink to /${target})`);
+      }
+      return problems;
+    },
+  },
+  {
+    id: "fstab-root",
+    level: "warning",
+    description: "/etc/fstab does not mount / or /etc (the boot script does).",
+    async check(root) {
+      const text = (await readFileIfExists(path.join(root, "etc/fstab"))) ?? "";
+      return text
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f[0] && !f[0].startsWith("#") && (f[1] === "/" || f[1] === "/etc" || f[1] === "/var"))
+        .map((f) => `/etc/fstab mounts ${f[1]}`);
+    },
+  },
+  {
+    id: "sysroot-dir",
+    level: "warning",
+    description:
+      "/sysroot exists, so the physical root (deployments, store) is reachable from the booted system.",
+    async check(root) {
+      return (await pathExists(path.join(root, "sysroot")))
+        ? []
+        : ["/sysroot is missing; the physical root stays at /run/particle/sysroot"];
+    },
+  },
+];
+
+export interface LintResult {
+  readonly id: string;
+  readonly level: "fatal" | "warning";
+  readonly status: "passed" | "failed" | "skipped";
+  readonly problems: readonly string[];
+}
+
+export interface LintReport {
+  readonly results: readonly LintResult[];
+  /** Fatal failures, plus warnings with `fatalWarnings`. */
+  readonly failed: readonly string[];
+}
+
+export async function lintImage(
+  root: string,
+  options: { skip?: readonly string[]; fatalWarnings?: boolean } = {},
+): Promise<LintReport> {
+  const skip = new Set(options.skip ?? []);
+  for (const id of skip) if (!LINTS.some((l) => l.id === id)) throw BootcErrors.lintUnknown(id);
+  const results: LintResult[] = [];
+  for (const lint of LINTS) {
+    if (skip.has(lint.id)) {
+      results.push({ id: lint.id, level: lint.level, status: "skipped", problems: [] });
+      continue;
+    }
+    const problems = await lint.check(root);
+    results.push({
+      id: lint.id,
+      level: lint.level,
+      status: problems.length === 0 ? "passed" : "failed",
+      problems,
+    });
+  }
+  const failed = results
+    .filter((r) => r.status === "failed" && (r.level === "fatal" || options.fatalWarnings))
+    .map((r) => r.id);
+  return { results, failed };
+}

@@ -1,0 +1,33 @@
+/**
+ * What bootc needs from the image store (@particle/composefs's `Store` has this shape). Deployments
+ * refer to images by manifest digest, so moving a tag never changes what a deployment boots.
+ */
+export interface StoreDescriptor {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+}
+
+export interface StoreImage {
+  readonly name: string;
+  readonly tag: string;
+  readonly manifestDigest: string;
+  readonly layers: readonly StoreDescriptor[];
+  readonly created: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface DeployStore {
+  readonly root: string;
+  /** "name:tag", "name" or "sha256:<manifest digest>". */
+  resolve(ref: string): Promise<StoreImage>;
+  blobPath(digest: string): string;
+  /** Mounts the image read-only at `target`. */
+  mount(ref: string, target: string): Promise<void>;
+  unmount(target: string): Promise<void>;
+}
+
+export const LAYER_FS_TYPES: Readonly<Record<string, "squashfs" | "erofs">> = {
+  "application/vnd.particle.image.layer.v1.squashfs": "squashfs",
+  "application/vnd.particle.image.layer.v1.erofs": "erofs",
+};

@@ -1,0 +1,103 @@
+import { sha256Hex } from "@particle/runtime";
+import { finalizeStaged, mergeDeployment, type StageResult, stageDeployment } from "./deploy.js";
+import { BootcErrors } from "./errors.js";
+import type { DeployStore } from "./store.js";
+import type { Sysroot } from "./sysroot.js";
+
+/**
+ * Brings an image from outside into the store (normally `importImage` of @particle/oci): `source` is a
+ * transport reference (`oci:DIR:TAG`, `docker://host/repo:tag`), `name` the store's name:tag for it.
+ * Returns the manifest digest now tagged `name`.
+ */
+export type ImageImporter = (
+  store: DeployStore,
+  source: string,
+  name: string,
+) => Promise<{ manifestDigest: string }>;
+
+const TRANSPORT = /^(oci|oci-archive|docker|docker-archive|dir):/;
+
+export function isTransportReference(reference: string): boolean {
+  return TRANSPORT.test(reference);
+}
+
+/** The store name:tag that tracks a transport reference (pure, stable across runs). */
+export function trackingName(reference: string): string {
+  return `bootc/tracked-${sha256Hex(reference).slice(0, 16)}:latest`;
+}
+
+/** Puts the image a reference names into the store (imports transport references) and returns its store reference. */
+export async function fetchImage(
+  sysroot: Sysroot,
+  reference: string,
+  importer?: ImageImporter,
+): Promise<string> {
+  if (!isTransportReference(reference)) return reference;
+  if (importer === undefined)
+    throw BootcErrors.targetInvalid(reference, "no importer for transport references was given");
+  const name = trackingName(reference);
+  return (await importer(sysroot.store, reference, name)).manifestDigest;
+}
+
+export interface SwitchOptions {
+  readonly reference: string;
+  readonly importer?: ImageImporter;
+  readonly stateroot?: string;
+  readonly kargs?: readonly string[];
+  /** Make it the default now instead of at shutdown. @default false */
+  readonly finalize?: boolean;
+}
+
+/** Deploys an image (seed form `deploy IMAGE`, and `switch IMAGE`): fetch, stage, optionally finalize. */
+export async function switchImage(sysroot: Sysroot, options: SwitchOptions): Promise<StageResult> {
+  const image = await fetchImage(sysroot, options.reference, options.importer);
+  const staged = await stageDeployment(sysroot, {
+    image,
+    reference: options.reference,
+    ...(options.stateroot ? { stateroot: options.stateroot } : {}),
+    ...(options.kargs ? { kargs: options.kargs } : {}),
+  });
+  if (options.finalize) await finalizeStaged(sysroot, staged.origin.stateroot);
+  return staged;
+}
+
+export interface UpgradeResult {
+  /** `none`: the tracked reference still names the image of the merge deployment. */
+  readonly outcome: "none" | "available" | "staged" | "finalized";
+  readonly reference: string;
+  readonly current: string;
+  readonly latest: string;
+  readonly deployment?: string;
+}
+
+/** Looks for a newer image of the reference the booted (or default) deployment follows, and stages it. */
+export async function upgrade(
+  sysroot: Sysroot,
+  options: { importer?: ImageImporter; check?: boolean; finalize?: boolean } = {},
+): Promise<UpgradeResult> {
+  const from = await mergeDeployment(sysroot);
+  if (from === undefined) throw BootcErrors.noDeployment("booted or default");
+  const origin = await sysroot.origin(from);
+  const reference = origin.image.reference;
+  const image = await fetchImage(sysroot, reference, options.importer);
+  const latest = (
+    await sysroot.store.resolve(isTransportReference(reference) ? image : origin.image.storeRef)
+  ).manifestDigest;
+  const base = { reference, current: origin.image.manifestDigest, latest };
+  if (latest === origin.image.manifestDigest) return { outcome: "none", ...base };
+  const staged = [...(await sysroot.staged()).values()];
+  if (staged.length > 0) {
+    const stagedOrigin = await sysroot
+      .origin(`${origin.stateroot}/${staged[0]?.deployment}`)
+      .catch(() => undefined);
+    if (stagedOrigin?.image.manifestDigest === latest)
+      return { outcome: "staged", ...base, deployment: `${origin.stateroot}/${stagedOrigin.id}` };
+  }
+  if (options.check) return { outcome: "available", ...base };
+  const result = await stageDeployment(sysroot, { image: latest, reference, stateroot: origin.stateroot });
+  if (options.finalize) {
+    await finalizeStaged(sysroot, origin.stateroot);
+    return { outcome: "finalized", ...base, deployment: result.deployment };
+  }
+  return { outcome: "staged", ...base, deployment: result.deployment };
+}
