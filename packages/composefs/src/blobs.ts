@@ -44,6 +44,15 @@ export async function blobSize(paths: StorePaths, digest: string): Promise<numbe
   return sizeOf(blobFile(paths, digest));
 }
 
+/**
+ * Marks a reused blob as fresh, so that gc's age grace covers the commit that is about to reference
+ * it, exactly as it covers a newly written blob.
+ */
+async function touch(paths: StorePaths, digest: string): Promise<void> {
+  const now = new Date();
+  await fs.utimes(blobFile(paths, digest), now, now);
+}
+
 /** Whether the store holds `digest` (with `size`, when given). */
 export async function hasBlob(paths: StorePaths, digest: string, size?: number): Promise<boolean> {
   const actual = await sizeOf(blobFile(paths, digest));
@@ -58,6 +67,7 @@ export async function publishStaged(paths: StorePaths, staged: string, digest: s
   const target = blobFile(paths, digest);
   if ((await sizeOf(target)) !== undefined) {
     await fs.rm(staged, { force: true });
+    await touch(paths, digest);
     return;
   }
   const handle = await fs.open(staged, "r");
@@ -97,6 +107,7 @@ export async function addBlobStream(
     let size = 0;
     for await (const chunk of source) size += chunk.length;
     check(expected, expected.digest, size);
+    await touch(paths, expected.digest);
     return { mediaType, digest: expected.digest, size };
   }
   const staged = stagingFile(paths, "blob");
@@ -137,6 +148,7 @@ export async function addBlobFile(
   }
   if (expected.digest !== undefined && (await hasBlob(paths, expected.digest, expected.size))) {
     check(expected, expected.digest, size);
+    await touch(paths, expected.digest);
     return { mediaType: expected.mediaType ?? MediaType.octetStream, digest: expected.digest, size };
   }
   return addBlobStream(paths, createReadStream(source, { highWaterMark: 1 << 20 }), expected);

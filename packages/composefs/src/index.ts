@@ -1,3 +1,4 @@
+export type { BackupReport, RestoreReport } from "./backup.js";
 export type { ExpectedBlob } from "./blobs.js";
 export { StoreErrors } from "./errors.js";
 export type { GcOptions, GcReport } from "./gc.js";

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { withLock } from "@particle/runtime";
+import { type BackupReport, backupImages, type RestoreReport, restoreImages } from "./backup.js";
 import { addBlobFile, addBlobStream, type ExpectedBlob } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import { type GcOptions, type GcReport, gcWrite } from "./gc.js";
@@ -150,5 +151,15 @@ export class Store {
       }));
       return gcWrite(this.paths, mounted, options);
     });
+  }
+
+  /** Writes the given tags with their history and blobs to one archive file. */
+  backup(refs: readonly string[], archive: string): Promise<BackupReport> {
+    return this.write(() => backupImages(this.paths, refs, archive));
+  }
+
+  /** Restores an archive made by `backup` into this store, verifying every blob. */
+  restore(archive: string): Promise<RestoreReport> {
+    return this.write(() => restoreImages(this.paths, archive));
   }
 }
