@@ -3,6 +3,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { acquireLock } from "@particle/runtime";
 import { SCRATCH_ROOT } from "../scratch.js";
+import { MARKER_PREFIX } from "./initramfs.js";
 
 /**
  * A QEMU runner for boot tests: TCG (no KVM here), `-smp 2`, the default CPU model, a hard timeout,
@@ -35,7 +36,7 @@ export interface VmOptions {
   readonly append?: string;
   /** Where the firmware variables copy and the logs go. */
   readonly workDir: string;
-  /** Stop as soon as a marker line matches. @default /PARTICLE-MARKER/ */
+  /** Stop as soon as the second serial port's output matches. @default /PARTICLE-MARKER \S+\r?\n/ */
   readonly until?: RegExp;
   /** Hard limit; the VM is killed after it. @default 300_000 */
   readonly timeoutMs?: number;
@@ -46,7 +47,10 @@ export interface VmOptions {
 export interface VmResult {
   /** Everything the guest printed on the first serial port (firmware, bootloader, kernel). */
   readonly serialLog: string;
-  /** Lines printed on the second serial port. */
+  /**
+   * Marker lines (`PARTICLE-MARKER …`) printed on the second serial port. OVMF mirrors its console to
+   * every serial port, so other lines there are ignored.
+   */
   readonly markers: string[];
   /** Whether `until` matched (false: the VM stopped or timed out without it). */
   readonly matched: boolean;
@@ -103,7 +107,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Boots a VM until a marker line matches, it powers off, or the timeout hits. */
 export async function bootVm(options: VmOptions): Promise<VmResult> {
-  const until = options.until ?? /PARTICLE-MARKER/;
+  const until = options.until ?? new RegExp(`${MARKER_PREFIX} \\S+\\r?\\n`);
   const timeoutMs = options.timeoutMs ?? 300_000;
   await fs.mkdir(options.workDir, { recursive: true });
   const files = {
@@ -165,7 +169,10 @@ export async function bootVm(options: VmOptions): Promise<VmResult> {
     if (stderr.trim()) await fs.writeFile(path.join(options.workDir, "qemu.stderr"), stderr);
     return {
       serialLog: stderr.trim() ? `${serialLog}\n[qemu stderr] ${stderr}` : serialLog,
-      markers: markerText.split(/\r?\n/).filter((l) => l.trim() !== ""),
+      markers: markerText
+        .split(/\r?\n/)
+        .filter((line) => line.includes(MARKER_PREFIX))
+        .map((line) => line.slice(line.indexOf(MARKER_PREFIX)).trim()),
       matched,
       timedOut,
       durationMs: Date.now() - started,

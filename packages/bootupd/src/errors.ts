@@ -1,0 +1,94 @@
+import { type ErrorContext, ParticleError } from "@particle/runtime";
+
+/** The user-facing errors of bootupd, one constructor per stable code. */
+export const errors = {
+  invalidEntries: (message: string, context: ErrorContext = {}) =>
+    new ParticleError({
+      code: "BOOT_ENTRIES_INVALID",
+      message: `boot entries are invalid: ${message}`,
+      hint: "Fix the entry list: ids must be unique, and the default and one-shot entries must be among them.",
+      context,
+      exit: "invalidInput",
+    }),
+  unknownBackend: (name: string) =>
+    new ParticleError({
+      code: "BOOTLOADER_UNKNOWN",
+      message: `unknown bootloader "${name}"`,
+      hint: "Use one of: grub-efi, grub-bios, systemd-boot, extlinux, lilo.",
+      context: { backend: name },
+      exit: "usage",
+    }),
+  notInImage: (backend: string, source: string, missing: string, pkg: string) =>
+    new ParticleError({
+      code: "BOOTLOADER_NOT_IN_IMAGE",
+      message: `${backend} cannot be installed from ${source}: ${missing} is missing`,
+      hint: `Install the Debian package ${pkg} in the image, or choose another bootloader.`,
+      context: { backend, source, missing },
+      exit: "notFound",
+    }),
+  liloUnsupported: () =>
+    new ParticleError({
+      code: "LILO_UNSUPPORTED",
+      message: "LILO cannot be installed: Debian 12 and Ubuntu 24.04 no longer package it",
+      hint: "Use grub-bios or extlinux for BIOS machines; `lilo.conf` can still be generated with writeBootEntries.",
+      exit: "unavailable",
+    }),
+  targetMissing: (what: string, backend: string) =>
+    new ParticleError({
+      code: "TARGET_INCOMPLETE",
+      message: `${backend} needs ${what}`,
+      hint: what.startsWith("--esp")
+        ? "Pass the mounted ESP (or a staging directory for an offline image) with --esp."
+        : "Pass the disk (block device or image file) with --disk and the boot partition number with --boot-partition.",
+      context: { backend },
+      exit: "usage",
+    }),
+  notInstalled: (boot: string) =>
+    new ParticleError({
+      code: "BOOTLOADER_NOT_INSTALLED",
+      message: `no bootloader is recorded in ${boot}`,
+      hint: "Run `particle-bootupctl install`, or `adopt-and-update` to take over a bootloader installed by something else.",
+      context: { boot },
+      exit: "notFound",
+    }),
+  nothingToAdopt: (boot: string) =>
+    new ParticleError({
+      code: "NOTHING_TO_ADOPT",
+      message: `no known bootloader was found in ${boot}`,
+      hint: "Check --esp and --boot, or run `particle-bootupctl install`.",
+      context: { boot },
+      exit: "notFound",
+    }),
+  stateInvalid: (file: string, detail: string) =>
+    new ParticleError({
+      code: "BOOTUPD_STATE_INVALID",
+      message: `the bootloader state ${file} is not valid: ${detail}`,
+      hint: "Restore it from a backup, or remove it and run `particle-bootupctl adopt-and-update`.",
+      context: { path: file },
+      exit: "integrity",
+    }),
+  unsignedChain: (file: string, detail: string) =>
+    new ParticleError({
+      code: "SECUREBOOT_UNSIGNED",
+      message: `refusing to install an unsigned boot chain: ${file} ${detail}`,
+      hint: "Install shim-signed and grub-efi-amd64-signed in the image, or pass --sb-key and --sb-cert to sign with your own key.",
+      context: { path: file },
+      exit: "integrity",
+    }),
+  signingKey: (detail: string, file: string) =>
+    new ParticleError({
+      code: "SECUREBOOT_KEY_INVALID",
+      message: `cannot use the signing key: ${detail}`,
+      hint: "Pass a PEM private key (--sb-key), its certificate (--sb-cert) and, for an encrypted key, its passphrase in PARTICLE_SB_PASSPHRASE.",
+      context: { path: file },
+      exit: "invalidInput",
+    }),
+  oneshotUnsupported: (backend: string, why: string) =>
+    new ParticleError({
+      code: "ONESHOT_UNSUPPORTED",
+      message: `${backend} cannot boot an entry once here: ${why}`,
+      hint: "Run it on the booted system (EFI variables are needed), or omit --oneshot.",
+      context: { backend },
+      exit: "unavailable",
+    }),
+};

@@ -1,0 +1,49 @@
+import path from "node:path";
+
+/** Where a bootloader goes. Everything is a directory path, so the same code serves a booted system
+ * (mounted ESP and /boot) and an offline image (directories staged, then copied in with mtools). */
+export interface BootTarget {
+  /** The ESP: a mounted ESP, or a directory staged for an offline image. UEFI bootloaders go here. */
+  readonly esp?: string;
+  /** The filesystem with kernels, initrds, menus and the bootupd state (/boot); the ESP when they share it. */
+  readonly boot: string;
+  /** The whole disk (block device or image file) for BIOS boot code (MBR, BIOS boot partition). */
+  readonly disk?: string;
+  /** The number of the partition that holds `boot` on `disk` (GRUB for BIOS embeds it). */
+  readonly bootPartition?: number;
+  /** The efivarfs directory, for one-shot boots with systemd-boot (/sys/firmware/efi/efivars). */
+  readonly efivars?: string;
+}
+
+export type RootName = "esp" | "boot";
+
+/** The directory a root name stands for on this target. */
+export function rootDir(target: BootTarget, root: RootName): string {
+  if (root === "boot") return target.boot;
+  if (target.esp === undefined) throw new Error("this target has no ESP");
+  return target.esp;
+}
+
+/** "esp:EFI/BOOT/BOOTX64.EFI" → absolute path. */
+export function resolveKey(target: BootTarget, key: string): string {
+  const [root, rel] = splitKey(key);
+  return path.join(rootDir(target, root), rel);
+}
+
+export function splitKey(key: string): [RootName, string] {
+  const colon = key.indexOf(":");
+  const root = key.slice(0, colon);
+  if (root !== "esp" && root !== "boot") throw new Error(`invalid file key ${key}`);
+  return [root, key.slice(colon + 1)];
+}
+
+/** The bootupd state lives on the boot filesystem, beside what it describes. */
+export function statePaths(target: BootTarget) {
+  const dir = path.join(target.boot, "particle-bootupd");
+  return {
+    dir,
+    file: path.join(dir, "state.json"),
+    journal: path.join(dir, "journal"),
+    lock: path.join(dir, "lock"),
+  };
+}

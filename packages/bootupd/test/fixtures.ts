@@ -1,0 +1,52 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { buildMarkerInitramfs, debianRootfs, rootfsKernel } from "@particle/test-kit";
+import type { BootEntryInput } from "../src/index.js";
+
+/** The image the tests install bootloaders from: a Debian rootfs with every bootloader package and a kernel. */
+export const IMAGE_PACKAGES = [
+  "linux-image-amd64",
+  "grub-efi-amd64-bin",
+  "grub-pc-bin",
+  "grub-efi-amd64-signed",
+  "shim-signed",
+  "systemd-boot-efi",
+  "extlinux",
+  "syslinux-common",
+];
+
+export function imageRoot(): Promise<string> {
+  return debianRootfs({ include: IMAGE_PACKAGES });
+}
+
+/**
+ * Puts the image's kernel and a marker initramfs on a boot filesystem under /particle/<name>/ and
+ * returns their paths as the bootloader sees them.
+ */
+export async function stageKernel(
+  image: string,
+  bootDir: string,
+  name = "dep0",
+): Promise<{ kernel: string; initrd: string }> {
+  const dir = path.join(bootDir, "particle", name);
+  await fs.mkdir(dir, { recursive: true });
+  await fs.copyFile(await rootfsKernel(image), path.join(dir, "vmlinuz"));
+  await buildMarkerInitramfs(image, path.join(dir, "initrd.img"));
+  return { kernel: `/particle/${name}/vmlinuz`, initrd: `/particle/${name}/initrd.img` };
+}
+
+/** An entry whose boot prints `PARTICLE-MARKER <marker>` on the second serial port. */
+export function markerEntry(
+  id: string,
+  files: { kernel: string; initrd: string },
+  extra: Partial<BootEntryInput> = {},
+): BootEntryInput {
+  return {
+    id,
+    title: `Particle ${id}`,
+    kernel: files.kernel,
+    initrd: [files.initrd],
+    options: `console=ttyS0 panic=-1 PARTICLE_MARKER=${id}`,
+    ...extra,
+  };
+}
