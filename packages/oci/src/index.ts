@@ -1,21 +1,61 @@
-export * from "./spec.js";
+export { packageOfListFile, readPackageOwners } from "./chunk/dpkg.js";
+export { type ChunkLayer, type PlannedFile, planChunks } from "./chunk/plan.js";
 export { type OciErrorCode, ociError } from "./errors.js";
-export * from "./tar/index.js";
-export { type RegistryRef, type TransportRef, formatRegistryRef, formatTransportRef, parseRegistryRef, parseTransportRef } from "./reference.js";
-export { Credentials, authFiles, credentialsFor, removeCredentials, storeCredentials, type AuthSources } from "./registry/auth-file.js";
-export { type ManifestResponse, RegistryClient, type RegistryClientOptions, type RegistryLogger, isLoopbackHost } from "./registry/client.js";
-export { parseChallenge, type Challenge } from "./registry/challenge.js";
-export { OciLayoutDir } from "./image/layout.js";
+export {
+  type ExportedLayer,
+  type ExportOptions,
+  type ExportProgress,
+  type ExportResult,
+  exportImage,
+} from "./export.js";
 export {
   canonicalJson,
   descriptorOf,
   hostPlatform,
   layerKind,
+  type NormalizedManifest,
+  type PlatformWanted,
   parseConfig,
   parseDocument,
   parseImageManifest,
   parsePlatform,
   selectPlatform,
-  type NormalizedManifest,
-  type PlatformWanted,
 } from "./image/documents.js";
+export { OciLayoutDir } from "./image/layout.js";
+export {
+  DIFF_ID_ANNOTATION,
+  type ImportedLayer,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportResult,
+  importImage,
+} from "./import.js";
+export {
+  formatRegistryRef,
+  formatTransportRef,
+  parseRegistryRef,
+  parseTransportRef,
+  type RegistryRef,
+  type TransportRef,
+} from "./reference.js";
+export {
+  type AuthSources,
+  authFiles,
+  Credentials,
+  credentialsFor,
+  removeCredentials,
+  storeCredentials,
+} from "./registry/auth-file.js";
+export { type Challenge, parseChallenge } from "./registry/challenge.js";
+export {
+  isLoopbackHost,
+  type ManifestResponse,
+  RegistryClient,
+  type RegistryClientOptions,
+  type RegistryLogger,
+} from "./registry/client.js";
+export * from "./spec.js";
+export * from "./tar/index.js";
+export type { TransportOptions } from "./transport/context.js";
+export { type ImageDestination, openDestination } from "./transport/destination.js";
+export { type ImageSource, openSource } from "./transport/source.js";

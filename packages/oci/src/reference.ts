@@ -23,7 +23,9 @@ const REPO = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 function invalid(ref: string, why: string) {
-  return ociError("REF_INVALID", `invalid image reference ${JSON.stringify(ref)}: ${why}`, { context: { reference: ref } });
+  return ociError("REF_INVALID", `invalid image reference ${JSON.stringify(ref)}: ${why}`, {
+    context: { reference: ref },
+  });
 }
 
 /** Parses `HOST/REPO[:TAG][@DIGEST]` (the part after `docker://`). */
@@ -54,9 +56,19 @@ export function parseRegistryRef(text: string): RegistryRef {
   }
   let repository = rest;
   if (host === "registry-1.docker.io" && !repository.includes("/")) repository = `library/${repository}`;
-  if (!REPO.test(repository)) throw invalid(text, `repository ${JSON.stringify(repository)} is not valid (lowercase, digits, . _ - and /)`);
+  if (!REPO.test(repository))
+    throw invalid(
+      text,
+      `repository ${JSON.stringify(repository)} is not valid (lowercase, digits, . _ - and /)`,
+    );
   if (host.toLowerCase() === "docker.io" || host === "index.docker.io") host = "registry-1.docker.io";
-  return { host, repository, ...(tag === undefined && digest === undefined ? { tag: "latest" } : {}), ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+  return {
+    host,
+    repository,
+    ...(tag === undefined && digest === undefined ? { tag: "latest" } : {}),
+    ...(tag ? { tag } : {}),
+    ...(digest ? { digest } : {}),
+  };
 }
 
 /** Splits `PATH[:TAG]`; a path holding ':' needs the tag form explicitly, as in skopeo. */
@@ -67,14 +79,17 @@ function pathAndTag(ref: string, body: string): { path: string; tag?: string } {
   const tag = body.slice(colon + 1);
   const p = body.slice(0, colon);
   if (p === "") throw invalid(ref, "the path is empty");
-  if (tag !== "" && !/^[\w][\w.-]{0,127}$|^[\w.-]+(?:\/[\w.-]+)*:[\w][\w.-]{0,127}$/.test(tag)) throw invalid(ref, `tag ${JSON.stringify(tag)} is not valid`);
+  if (tag !== "" && !/^[\w][\w.-]{0,127}$|^[\w.-]+(?:\/[\w.-]+)*:[\w][\w.-]{0,127}$/.test(tag))
+    throw invalid(ref, `tag ${JSON.stringify(tag)} is not valid`);
   return tag === "" ? { path: p } : { path: p, tag };
 }
 
 export function parseTransportRef(ref: string): TransportRef {
-  if (ref.startsWith("docker://")) return { transport: "docker", registry: parseRegistryRef(ref.slice("docker://".length)) };
+  if (ref.startsWith("docker://"))
+    return { transport: "docker", registry: parseRegistryRef(ref.slice("docker://".length)) };
   for (const transport of ["oci-archive", "docker-archive", "oci"] as const) {
-    if (ref.startsWith(`${transport}:`)) return { transport, ...pathAndTag(ref, ref.slice(transport.length + 1)) };
+    if (ref.startsWith(`${transport}:`))
+      return { transport, ...pathAndTag(ref, ref.slice(transport.length + 1)) };
   }
   throw invalid(ref, "unknown transport");
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { descriptorOf } from "../src/image/documents.js";
 import { Credentials, RegistryClient } from "../src/index.js";
 import { MediaType } from "../src/spec.js";
-import { type TestRegistry, startRegistry } from "./helpers/registry.js";
+import { startRegistry, type TestRegistry } from "./helpers/registry.js";
 
 const blob = (text: string) => {
   const bytes = Buffer.from(text);
@@ -31,12 +31,25 @@ describe("registry client against docker-registry (anonymous)", () => {
     expect((await buffer(await a.getBlob(big.desc))).equals(big.bytes)).toBe(true);
 
     const b = new RegistryClient({ host: registry.host, repository: "particle/b" });
-    expect(await b.putBlob(small.desc, () => Readable.from([small.bytes]), { mountFrom: "particle/a" })).toBe("mounted");
+    expect(await b.putBlob(small.desc, () => Readable.from([small.bytes]), { mountFrom: "particle/a" })).toBe(
+      "mounted",
+    );
 
-    const config = blob(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [small.desc.digest] } }));
+    const config = blob(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        rootfs: { type: "layers", diff_ids: [small.desc.digest] },
+      }),
+    );
     await a.putBlob(config.desc, () => Readable.from([config.bytes]));
     const manifest = Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { ...config.desc, mediaType: MediaType.ociConfig }, layers: [small.desc] }),
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { ...config.desc, mediaType: MediaType.ociConfig },
+        layers: [small.desc],
+      }),
     );
     const digest = await a.putManifest(manifest, MediaType.ociManifest, "v1");
     const byTag = await a.getManifest("v1");
@@ -50,7 +63,9 @@ describe("registry client against docker-registry (anonymous)", () => {
     const a = new RegistryClient({ host: registry.host, repository: "particle/a" });
     await expect(a.getManifest("nope")).rejects.toMatchObject({ code: "REGISTRY_NOT_FOUND" });
     const good = blob("hello layer");
-    await expect(buffer(await a.getBlob({ digest: good.desc.digest, size: 5 }))).rejects.toMatchObject({ code: "BLOB_SIZE_MISMATCH" });
+    await expect(buffer(await a.getBlob({ digest: good.desc.digest, size: 5 }))).rejects.toMatchObject({
+      code: "BLOB_SIZE_MISMATCH",
+    });
   });
 });
 
@@ -59,12 +74,19 @@ describe("registry client against docker-registry with htpasswd basic auth", () 
   const password = "s3cret-Passw0rd";
   beforeAll(async () => {
     requireRoot();
-    registry = await startRegistry(await scratchDir("registry-basic", { scope: "manual" }), { user: "alice", password });
+    registry = await startRegistry(await scratchDir("registry-basic", { scope: "manual" }), {
+      user: "alice",
+      password,
+    });
   });
   afterAll(async () => registry?.stop());
 
   it("pushes with the right credentials", async () => {
-    const client = new RegistryClient({ host: registry.host, repository: "secure/img", credentials: new Credentials("alice", password) });
+    const client = new RegistryClient({
+      host: registry.host,
+      repository: "secure/img",
+      credentials: new Credentials("alice", password),
+    });
     const b = blob("private");
     expect(await client.putBlob(b.desc, () => Readable.from([b.bytes]))).toBe("uploaded");
   });
@@ -85,8 +107,15 @@ describe("registry client against docker-registry with htpasswd basic auth", () 
       (e: unknown) => e as Error & { toJSON(): unknown; hint?: string },
     );
     expect(error).toMatchObject({ code: "REGISTRY_UNAUTHORIZED" });
-    const everything = [JSON.stringify(error?.toJSON()), error?.message, error?.hint, String(error?.stack), ...logs].join("\n");
-    for (const secret of [wrong, Buffer.from(`alice:${wrong}`).toString("base64")]) expect(everything).not.toContain(secret);
+    const everything = [
+      JSON.stringify(error?.toJSON()),
+      error?.message,
+      error?.hint,
+      String(error?.stack),
+      ...logs,
+    ].join("\n");
+    for (const secret of [wrong, Buffer.from(`alice:${wrong}`).toString("base64")])
+      expect(everything).not.toContain(secret);
     expect(everything).toContain("alice");
   });
 });

@@ -6,11 +6,11 @@ import {
   DockerManifest,
   DockerManifestList,
   MediaType,
+  manifestKind,
   OciImageConfig,
   OciIndex,
   OciManifest,
   type Platform,
-  manifestKind,
 } from "../spec.js";
 
 /** Building and parsing the JSON documents of an image (pure). */
@@ -20,12 +20,20 @@ export function canonicalJson(doc: unknown): Buffer {
   return Buffer.from(JSON.stringify(doc), "utf8");
 }
 
-export function descriptorOf(bytes: Uint8Array, mediaType: string, extra: Partial<Descriptor> = {}): Descriptor {
+export function descriptorOf(
+  bytes: Uint8Array,
+  mediaType: string,
+  extra: Partial<Descriptor> = {},
+): Descriptor {
   return { mediaType, digest: `sha256:${sha256Hex(bytes)}`, size: bytes.length, ...extra };
 }
 
 /** Parses JSON from outside with a schema, as DOCUMENT_INVALID on failure. */
-export function parseDocument<S extends z.ZodType>(schema: S, bytes: Uint8Array | string, what: string): z.infer<S> {
+export function parseDocument<S extends z.ZodType>(
+  schema: S,
+  bytes: Uint8Array | string,
+  what: string,
+): z.infer<S> {
   let value: unknown;
   try {
     value = JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
@@ -35,7 +43,11 @@ export function parseDocument<S extends z.ZodType>(schema: S, bytes: Uint8Array 
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw ociError("DOCUMENT_INVALID", `${what} is not valid: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, { cause: result.error });
+    throw ociError(
+      "DOCUMENT_INVALID",
+      `${what} is not valid: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+      { cause: result.error },
+    );
   }
   return result.data;
 }
@@ -55,7 +67,10 @@ export function parseImageManifest(bytes: Uint8Array, what: string): NormalizedM
     const m = raw as OciManifest;
     return { config: m.config, layers: m.layers, annotations: m.annotations ?? {} };
   }
-  throw ociError("MEDIA_TYPE_UNSUPPORTED", `${what} is ${kind ?? "of an unknown kind"}, not an image manifest`);
+  throw ociError(
+    "MEDIA_TYPE_UNSUPPORTED",
+    `${what} is ${kind ?? "of an unknown kind"}, not an image manifest`,
+  );
 }
 
 export function parseConfig(bytes: Uint8Array): OciImageConfig {
@@ -76,7 +91,9 @@ export function layerKind(mediaType: string): "tar" | "native" {
     case MediaType.particleErofs:
       return "native";
     default:
-      throw ociError("MEDIA_TYPE_UNSUPPORTED", `layer media type ${mediaType} is not supported`, { context: { mediaType } });
+      throw ociError("MEDIA_TYPE_UNSUPPORTED", `layer media type ${mediaType} is not supported`, {
+        context: { mediaType },
+      });
   }
 }
 
@@ -88,28 +105,52 @@ export interface PlatformWanted {
 
 /** This machine's platform in OCI words. */
 export function hostPlatform(): PlatformWanted {
-  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+  const arch: Record<string, string> = {
+    x64: "amd64",
+    arm64: "arm64",
+    arm: "arm",
+    ia32: "386",
+    ppc64: "ppc64le",
+    s390x: "s390x",
+    riscv64: "riscv64",
+  };
   return { os: "linux", architecture: arch[process.arch] ?? process.arch };
 }
 
 /** Parses `os/arch[/variant]` (the --platform flag). */
 export function parsePlatform(text: string): PlatformWanted {
   const [os, architecture, variant] = text.split("/");
-  if (!os || !architecture) throw ociError("REF_INVALID", `platform ${text} is not os/arch[/variant]`, { hint: "For example: linux/amd64 or linux/arm64/v8" });
+  if (!os || !architecture)
+    throw ociError("REF_INVALID", `platform ${text} is not os/arch[/variant]`, {
+      hint: "For example: linux/amd64 or linux/arm64/v8",
+    });
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
 
 /** Picks the manifest for a platform from an index (pure). */
 export function selectPlatform(manifests: readonly Descriptor[], wanted: PlatformWanted): Descriptor {
   const match = (p: Platform | undefined) =>
-    p !== undefined && p.os === wanted.os && p.architecture === wanted.architecture && (wanted.variant === undefined || p.variant === wanted.variant);
+    p !== undefined &&
+    p.os === wanted.os &&
+    p.architecture === wanted.architecture &&
+    (wanted.variant === undefined || p.variant === wanted.variant);
   const found = manifests.find((m) => match(m.platform));
   if (found) return found;
   // An index without platforms (an oci layout of one image) has one obvious choice.
-  const images = manifests.filter((m) => m.mediaType !== MediaType.ociIndex && m.mediaType !== MediaType.dockerManifestList);
+  const images = manifests.filter(
+    (m) => m.mediaType !== MediaType.ociIndex && m.mediaType !== MediaType.dockerManifestList,
+  );
   const only = images.length === 1 ? images[0] : undefined;
   if (only && only.platform === undefined) return only;
-  throw ociError("PLATFORM_NOT_FOUND", `no image for ${wanted.os}/${wanted.architecture}${wanted.variant ? `/${wanted.variant}` : ""} in the index`, {
-    context: { available: manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}` : "?")).join(",") },
-  });
+  throw ociError(
+    "PLATFORM_NOT_FOUND",
+    `no image for ${wanted.os}/${wanted.architecture}${wanted.variant ? `/${wanted.variant}` : ""} in the index`,
+    {
+      context: {
+        available: manifests
+          .map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}` : "?"))
+          .join(","),
+      },
+    },
+  );
 }

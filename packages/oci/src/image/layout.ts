@@ -19,10 +19,14 @@ export class OciLayoutDir {
     const layout = new OciLayoutDir(path.resolve(root));
     const marker = path.join(layout.root, "oci-layout");
     if (!(await pathExists(marker))) {
-      if (!options.create) throw ociError("LAYOUT_INVALID", `${layout.root} is not an OCI image layout (no oci-layout file)`, { context: { path: layout.root } });
+      if (!options.create)
+        throw ociError("LAYOUT_INVALID", `${layout.root} is not an OCI image layout (no oci-layout file)`, {
+          context: { path: layout.root },
+        });
       await mkdirDurable(path.join(layout.root, "blobs", "sha256"));
       await writeFileAtomic(marker, canonicalJson({ imageLayoutVersion: "1.0.0" } satisfies OciLayout));
-      if (!(await pathExists(path.join(layout.root, "index.json")))) await layout.writeIndex({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] });
+      if (!(await pathExists(path.join(layout.root, "index.json"))))
+        await layout.writeIndex({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] });
       return layout;
     }
     parseDocument(OciLayout, await fs.readFile(marker), `${marker}`);
@@ -39,14 +43,20 @@ export class OciLayoutDir {
   }
 
   /** Stores a stream as a blob; with `expected` it must match, else it is hashed as it comes. */
-  async putBlob(source: Readable, expected?: Pick<Descriptor, "digest" | "size">): Promise<{ digest: string; size: number }> {
+  async putBlob(
+    source: Readable,
+    expected?: Pick<Descriptor, "digest" | "size">,
+  ): Promise<{ digest: string; size: number }> {
     if (expected && (await this.hasBlob(expected))) {
       source.resume();
       return expected;
     }
     const dir = path.join(this.root, "blobs", "sha256");
     await fs.mkdir(dir, { recursive: true });
-    const temp = path.join(dir, `.incoming-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`);
+    const temp = path.join(
+      dir,
+      `.incoming-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`,
+    );
     const result = await writeStreamAtomic(source, temp, expected);
     await fs.rename(temp, this.blobPath(result.digest));
     return result;
@@ -79,7 +89,10 @@ export class OciLayoutDir {
   async readIndex(): Promise<OciIndex> {
     const file = path.join(this.root, "index.json");
     const bytes = await fs.readFile(file).catch((error: unknown) => {
-      throw ociError("LAYOUT_INVALID", `${this.root} has no readable index.json`, { cause: error, context: { path: file } });
+      throw ociError("LAYOUT_INVALID", `${this.root} has no readable index.json`, {
+        cause: error,
+        context: { path: file },
+      });
     });
     return parseDocument(OciIndex, bytes, file);
   }
@@ -92,9 +105,14 @@ export class OciLayoutDir {
   async setRef(manifest: Descriptor, tag?: string): Promise<void> {
     const index = await this.readIndex();
     const others = index.manifests.filter((m) =>
-      tag === undefined ? m.digest !== manifest.digest || m.annotations?.[Annotation.refName] !== undefined : m.annotations?.[Annotation.refName] !== tag,
+      tag === undefined
+        ? m.digest !== manifest.digest || m.annotations?.[Annotation.refName] !== undefined
+        : m.annotations?.[Annotation.refName] !== tag,
     );
-    const entry: Descriptor = { ...manifest, ...(tag === undefined ? {} : { annotations: { ...manifest.annotations, [Annotation.refName]: tag } }) };
+    const entry: Descriptor = {
+      ...manifest,
+      ...(tag === undefined ? {} : { annotations: { ...manifest.annotations, [Annotation.refName]: tag } }),
+    };
     await this.writeIndex({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...others, entry] });
   }
 
@@ -105,7 +123,12 @@ export class OciLayoutDir {
       const found = manifests.find((m) => m.annotations?.[Annotation.refName] === tag);
       if (!found) {
         throw ociError("IMAGE_NOT_FOUND", `no image tagged ${tag} in ${this.root}`, {
-          context: { tags: manifests.map((m) => m.annotations?.[Annotation.refName]).filter(Boolean).join(",") },
+          context: {
+            tags: manifests
+              .map((m) => m.annotations?.[Annotation.refName])
+              .filter(Boolean)
+              .join(","),
+          },
         });
       }
       return found;

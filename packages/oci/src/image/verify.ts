@@ -9,7 +9,10 @@ import type { Descriptor } from "../spec.js";
 
 /** Checks a digest string before it is used in a path or URL. */
 export function checkDigest(digest: string): string {
-  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw ociError("DIGEST_INVALID", `unsupported or malformed digest ${JSON.stringify(digest)}`, { context: { digest } });
+  if (!/^sha256:[a-f0-9]{64}$/.test(digest))
+    throw ociError("DIGEST_INVALID", `unsupported or malformed digest ${JSON.stringify(digest)}`, {
+      context: { digest },
+    });
   return digest.slice("sha256:".length);
 }
 
@@ -25,18 +28,34 @@ export function verifier(expected: Pick<Descriptor, "digest" | "size">, what = e
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
       if (size > expected.size) {
-        return callback(ociError("BLOB_SIZE_MISMATCH", `${what} is larger than the ${expected.size} bytes its descriptor declares`, { context: { digest: expected.digest } }));
+        return callback(
+          ociError(
+            "BLOB_SIZE_MISMATCH",
+            `${what} is larger than the ${expected.size} bytes its descriptor declares`,
+            { context: { digest: expected.digest } },
+          ),
+        );
       }
       hash.update(chunk);
       callback(null, chunk);
     },
     flush(callback) {
       if (size !== expected.size) {
-        return callback(ociError("BLOB_SIZE_MISMATCH", `${what} has ${size} bytes, its descriptor declares ${expected.size}`, { context: { digest: expected.digest } }));
+        return callback(
+          ociError(
+            "BLOB_SIZE_MISMATCH",
+            `${what} has ${size} bytes, its descriptor declares ${expected.size}`,
+            { context: { digest: expected.digest } },
+          ),
+        );
       }
       const actual = `sha256:${hash.digest("hex")}`;
       if (actual !== expected.digest) {
-        return callback(ociError("BLOB_DIGEST_MISMATCH", `${what} has digest ${actual}, expected ${expected.digest}`, { context: { digest: expected.digest, actual } }));
+        return callback(
+          ociError("BLOB_DIGEST_MISMATCH", `${what} has digest ${actual}, expected ${expected.digest}`, {
+            context: { digest: expected.digest, actual },
+          }),
+        );
       }
       callback();
     },
@@ -103,7 +122,11 @@ export function openVerified(file: string, expected: Pick<Descriptor, "digest" |
   const source = createReadStream(file);
   const check = verifier(expected);
   source.on("error", (error) =>
-    check.destroy((error as NodeJS.ErrnoException).code === "ENOENT" ? ociError("BLOB_NOT_FOUND", `blob ${expected.digest} is missing`, { cause: error }) : error),
+    check.destroy(
+      (error as NodeJS.ErrnoException).code === "ENOENT"
+        ? ociError("BLOB_NOT_FOUND", `blob ${expected.digest} is missing`, { cause: error })
+        : error,
+    ),
   );
   return source.pipe(check);
 }

@@ -50,7 +50,8 @@ export function authFiles(sources: AuthSources): string[] {
 /** Keys a registry may be stored under (bare host, URL forms, Docker Hub's legacy key). */
 function keysFor(host: string): string[] {
   const keys = [host, `https://${host}`, `http://${host}`, `https://${host}/v2/`, `https://${host}/v1/`];
-  if (host === "registry-1.docker.io") keys.push("docker.io", "https://index.docker.io/v1/", "index.docker.io");
+  if (host === "registry-1.docker.io")
+    keys.push("docker.io", "https://index.docker.io/v1/", "index.docker.io");
   return keys;
 }
 
@@ -61,12 +62,16 @@ async function readAuthFile(file: string): Promise<AuthFile | undefined> {
     return AuthFile.parse(JSON.parse(text));
   } catch (error) {
     // Never quote the content: it holds secrets.
-    throw ociError("AUTH_FILE_INVALID", `credentials file ${file} is not valid JSON with an auths object`, { context: { path: file }, cause: new Error("parse failed") });
+    throw ociError("AUTH_FILE_INVALID", `credentials file ${file} is not valid JSON with an auths object`, {
+      context: { path: file },
+      cause: new Error("parse failed"),
+    });
   }
 }
 
 function decode(entry: NonNullable<AuthFile["auths"]>[string]): Credentials | undefined {
-  if (entry.username !== undefined && entry.password !== undefined) return new Credentials(entry.username, entry.password);
+  if (entry.username !== undefined && entry.password !== undefined)
+    return new Credentials(entry.username, entry.password);
   if (entry.auth) {
     const text = Buffer.from(entry.auth, "base64").toString("utf8");
     const colon = text.indexOf(":");
@@ -88,7 +93,10 @@ export async function credentialsFor(host: string, sources: AuthSources): Promis
   return undefined;
 }
 
-async function updateAuthFile(file: string, change: (auths: Record<string, NonNullable<AuthFile["auths"]>[string]>) => boolean): Promise<boolean> {
+async function updateAuthFile(
+  file: string,
+  change: (auths: Record<string, NonNullable<AuthFile["auths"]>[string]>) => boolean,
+): Promise<boolean> {
   const current = (await readAuthFile(file)) ?? {};
   const auths = { ...(current.auths ?? {}) };
   if (!change(auths)) return false;
@@ -98,7 +106,12 @@ async function updateAuthFile(file: string, change: (auths: Record<string, NonNu
 }
 
 /** Stores credentials for a host (mode 0600, atomic; other hosts' entries and fields are kept). */
-export async function storeCredentials(file: string, host: string, username: string, password: string): Promise<void> {
+export async function storeCredentials(
+  file: string,
+  host: string,
+  username: string,
+  password: string,
+): Promise<void> {
   await updateAuthFile(file, (auths) => {
     for (const key of keysFor(host)) delete auths[key];
     auths[host] = { auth: Buffer.from(`${username}:${password}`).toString("base64") };
@@ -118,7 +131,10 @@ export async function removeCredentials(file: string, host: string): Promise<voi
     }
     return found;
   });
-  if (!removed) throw ociError("CREDENTIALS_NOT_FOUND", `no credentials for ${host} in ${file}`, { context: { host, path: file } });
+  if (!removed)
+    throw ociError("CREDENTIALS_NOT_FOUND", `no credentials for ${host} in ${file}`, {
+      context: { host, path: file },
+    });
 }
 
 /** File mode check used by tests and `login`: the file must not be readable by others. */

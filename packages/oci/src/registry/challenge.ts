@@ -10,7 +10,8 @@ export function parseChallenge(header: string): Challenge | undefined {
   const params: Record<string, string> = {};
   const re = /([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))\s*,?/g;
   for (let m = re.exec(match[2] ?? ""); m !== null; m = re.exec(match[2] ?? "")) {
-    params[(m[1] as string).toLowerCase()] = m[2] !== undefined ? m[2].replace(/\\(.)/g, "$1") : (m[3] as string);
+    params[(m[1] as string).toLowerCase()] =
+      m[2] !== undefined ? m[2].replace(/\\(.)/g, "$1") : (m[3] as string);
   }
   return { scheme: (match[1] as string).toLowerCase(), params };
 }

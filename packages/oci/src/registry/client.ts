@@ -1,8 +1,8 @@
 import { Readable } from "node:stream";
-import { ParticleError } from "@particle/runtime";
+import type { ParticleError } from "@particle/runtime";
+import { ociError } from "../errors.js";
 import { descriptorOf } from "../image/documents.js";
 import { verifier } from "../image/verify.js";
-import { ociError } from "../errors.js";
 import { type Descriptor, MediaType, RegistryErrorBody, TagList, TokenResponse } from "../spec.js";
 import type { Credentials } from "./auth-file.js";
 import { parseChallenge } from "./challenge.js";
@@ -29,7 +29,12 @@ export interface RegistryClientOptions {
   readonly chunkSize?: number;
 }
 
-const MANIFEST_ACCEPT = [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList].join(", ");
+const MANIFEST_ACCEPT = [
+  MediaType.ociManifest,
+  MediaType.ociIndex,
+  MediaType.dockerManifest,
+  MediaType.dockerManifestList,
+].join(", ");
 /** Manifests are small; a larger answer is hostile. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
@@ -74,7 +79,12 @@ export class RegistryClient {
   async #request(
     method: string,
     pathOrUrl: string,
-    options: { headers?: Record<string, string>; body?: Body; scope: "pull" | "push,pull"; expect: readonly number[] },
+    options: {
+      headers?: Record<string, string>;
+      body?: Body;
+      scope: "pull" | "push,pull";
+      expect: readonly number[];
+    },
   ): Promise<Response> {
     const scope = `repository:${this.repository}:${options.scope}`;
     const url = this.#url(pathOrUrl);
@@ -88,7 +98,12 @@ export class RegistryClient {
         response = await fetch(url, {
           method,
           headers,
-          body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : (Readable.toWeb(body) as ReadableStream),
+          body:
+            body === undefined
+              ? undefined
+              : Buffer.isBuffer(body)
+                ? body
+                : (Readable.toWeb(body) as ReadableStream),
           ...(body !== undefined && !Buffer.isBuffer(body) ? { duplex: "half" } : {}),
           redirect: "follow",
         } as RequestInit);
@@ -113,7 +128,8 @@ export class RegistryClient {
       this.#authorization.set(scope, this.#credentials.basicHeader());
       return;
     }
-    if (challenge?.scheme !== "bearer" || !challenge.params.realm) throw this.#unauthorized(`unsupported authentication challenge ${challenge?.scheme ?? "(none)"}`);
+    if (challenge?.scheme !== "bearer" || !challenge.params.realm)
+      throw this.#unauthorized(`unsupported authentication challenge ${challenge?.scheme ?? "(none)"}`);
     const realm = new URL(challenge.params.realm);
     if (challenge.params.service) realm.searchParams.set("service", challenge.params.service);
     realm.searchParams.set("scope", challenge.params.scope ?? scope);
@@ -128,19 +144,26 @@ export class RegistryClient {
     this.#logger?.debug({ url: redact(realm.toString()), status: response.status }, "registry token request");
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
-      throw this.#unauthorized(this.#credentials ? "the registry rejected the credentials" : "the registry requires a login");
+      throw this.#unauthorized(
+        this.#credentials ? "the registry rejected the credentials" : "the registry requires a login",
+      );
     }
     if (!response.ok) throw await this.#statusError(response, "GET", realm.origin + realm.pathname);
     const token = TokenResponse.safeParse(await response.json().catch(() => undefined));
     const value = token.success ? (token.data.token ?? token.data.access_token) : undefined;
-    if (!value) throw ociError("REGISTRY_ERROR", `the token service of ${this.host} sent no token`, { context: { host: this.host } });
+    if (!value)
+      throw ociError("REGISTRY_ERROR", `the token service of ${this.host} sent no token`, {
+        context: { host: this.host },
+      });
     this.#authorization.set(scope, `Bearer ${value}`);
   }
 
   #unauthorized(why: string): ParticleError {
     return ociError("REGISTRY_UNAUTHORIZED", `${this.host}/${this.repository}: ${why}`, {
       context: { host: this.host, repository: this.repository, user: this.#credentials?.username },
-      hint: this.#credentials ? `Check the stored credentials: particle login ${this.host}` : `Log in first: particle login ${this.host}`,
+      hint: this.#credentials
+        ? `Check the stored credentials: particle login ${this.host}`
+        : `Log in first: particle login ${this.host}`,
     });
   }
 
@@ -149,9 +172,13 @@ export class RegistryClient {
     const code = cause?.code ?? "";
     const detail = cause?.message ?? (error as Error).message;
     if (/EPROTO|wrong version number|ERR_SSL/.test(`${code} ${detail}`)) {
-      return ociError("REGISTRY_INSECURE_REFUSED", `${this.host} does not speak HTTPS`, { context: { host: this.host } });
+      return ociError("REGISTRY_INSECURE_REFUSED", `${this.host} does not speak HTTPS`, {
+        context: { host: this.host },
+      });
     }
-    return ociError("REGISTRY_UNREACHABLE", `cannot reach ${redact(url)}: ${code || detail}`, { context: { host: this.host } });
+    return ociError("REGISTRY_UNREACHABLE", `cannot reach ${redact(url)}: ${code || detail}`, {
+      context: { host: this.host },
+    });
   }
 
   async #statusError(response: Response, method: string, url: string): Promise<ParticleError> {
@@ -163,7 +190,9 @@ export class RegistryClient {
         return undefined;
       }
     })();
-    const codes = parsed?.success ? parsed.data.errors.map((e) => `${e.code}${e.message ? ` (${e.message})` : ""}`).join("; ") : "";
+    const codes = parsed?.success
+      ? parsed.data.errors.map((e) => `${e.code}${e.message ? ` (${e.message})` : ""}`).join("; ")
+      : "";
     const message = `${method} ${redact(url)}: HTTP ${response.status}${codes ? `: ${codes}` : ""}`;
     const context = { host: this.host, repository: this.repository, status: response.status };
     if (response.status === 401) return this.#unauthorized(`access denied (${codes || "unauthorized"})`);
@@ -180,19 +209,33 @@ export class RegistryClient {
       expect: [200],
     });
     const length = Number(response.headers.get("content-length") ?? "0");
-    if (length > MAX_MANIFEST_BYTES) throw ociError("DOCUMENT_INVALID", `manifest ${reference} is ${length} bytes, more than a manifest can be`);
+    if (length > MAX_MANIFEST_BYTES)
+      throw ociError(
+        "DOCUMENT_INVALID",
+        `manifest ${reference} is ${length} bytes, more than a manifest can be`,
+      );
     const bytes = Buffer.from(await response.arrayBuffer());
-    if (bytes.length > MAX_MANIFEST_BYTES) throw ociError("DOCUMENT_INVALID", `manifest ${reference} is larger than a manifest can be`);
+    if (bytes.length > MAX_MANIFEST_BYTES)
+      throw ociError("DOCUMENT_INVALID", `manifest ${reference} is larger than a manifest can be`);
     const digest = descriptorOf(bytes, "x/y").digest;
     if (reference.startsWith("sha256:") && digest !== reference) {
-      throw ociError("BLOB_DIGEST_MISMATCH", `manifest ${reference} from ${this.host} has digest ${digest}`, { context: { digest: reference, actual: digest } });
+      throw ociError("BLOB_DIGEST_MISMATCH", `manifest ${reference} from ${this.host} has digest ${digest}`, {
+        context: { digest: reference, actual: digest },
+      });
     }
-    const mediaType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim() || (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType || MediaType.ociManifest;
+    const mediaType =
+      (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ||
+      (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ||
+      MediaType.ociManifest;
     return { bytes, mediaType, digest };
   }
 
   async hasManifest(reference: string): Promise<boolean> {
-    const response = await this.#request("HEAD", `/v2/${this.repository}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, scope: "pull", expect: [200, 404] });
+    const response = await this.#request("HEAD", `/v2/${this.repository}/manifests/${reference}`, {
+      headers: { accept: MANIFEST_ACCEPT },
+      scope: "pull",
+      expect: [200, 404],
+    });
     return response.status === 200;
   }
 
@@ -207,13 +250,19 @@ export class RegistryClient {
   }
 
   async hasBlob(digest: string): Promise<boolean> {
-    const response = await this.#request("HEAD", `/v2/${this.repository}/blobs/${digest}`, { scope: "pull", expect: [200, 404] });
+    const response = await this.#request("HEAD", `/v2/${this.repository}/blobs/${digest}`, {
+      scope: "pull",
+      expect: [200, 404],
+    });
     return response.status === 200;
   }
 
   /** A blob's content, verified against its descriptor as it streams. */
   async getBlob(desc: Pick<Descriptor, "digest" | "size">): Promise<Readable> {
-    const response = await this.#request("GET", `/v2/${this.repository}/blobs/${desc.digest}`, { scope: "pull", expect: [200] });
+    const response = await this.#request("GET", `/v2/${this.repository}/blobs/${desc.digest}`, {
+      scope: "pull",
+      expect: [200],
+    });
     if (!response.body) throw ociError("REGISTRY_ERROR", `blob ${desc.digest} came without a body`);
     const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
     const check = verifier(desc);
@@ -226,10 +275,19 @@ export class RegistryClient {
    * `mountFrom` names a repository of the same registry that holds it, then the upload itself.
    * Returns how it got there.
    */
-  async putBlob(desc: Pick<Descriptor, "digest" | "size">, open: () => Readable, options: { mountFrom?: string } = {}): Promise<"exists" | "mounted" | "uploaded"> {
+  async putBlob(
+    desc: Pick<Descriptor, "digest" | "size">,
+    open: () => Readable,
+    options: { mountFrom?: string } = {},
+  ): Promise<"exists" | "mounted" | "uploaded"> {
     if (await this.hasBlob(desc.digest)) return "exists";
-    const query = options.mountFrom ? `?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(options.mountFrom)}` : "";
-    const start = await this.#request("POST", `/v2/${this.repository}/blobs/uploads/${query}`, { scope: "push,pull", expect: [201, 202] });
+    const query = options.mountFrom
+      ? `?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(options.mountFrom)}`
+      : "";
+    const start = await this.#request("POST", `/v2/${this.repository}/blobs/uploads/${query}`, {
+      scope: "push,pull",
+      expect: [201, 202],
+    });
     await start.body?.cancel();
     if (start.status === 201) return "mounted";
     let location = this.#location(start);
@@ -241,7 +299,11 @@ export class RegistryClient {
     let offset = 0;
     for await (const chunk of chunks(open(), chunkSize)) {
       const response = await this.#request("PATCH", location, {
-        headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${offset + chunk.length - 1}`, "content-length": String(chunk.length) },
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-range": `${offset}-${offset + chunk.length - 1}`,
+          "content-length": String(chunk.length),
+        },
         body: chunk,
         scope: "push,pull",
         expect: [202],
@@ -254,7 +316,12 @@ export class RegistryClient {
     return "uploaded";
   }
 
-  async #finish(location: string, desc: Pick<Descriptor, "digest">, open: (() => Readable) | undefined, length: number): Promise<void> {
+  async #finish(
+    location: string,
+    desc: Pick<Descriptor, "digest">,
+    open: (() => Readable) | undefined,
+    length: number,
+  ): Promise<void> {
     const url = new URL(location);
     url.searchParams.set("digest", desc.digest);
     const response = await this.#request("PUT", url.toString(), {
@@ -273,9 +340,13 @@ export class RegistryClient {
   }
 
   async listTags(): Promise<string[]> {
-    const response = await this.#request("GET", `/v2/${this.repository}/tags/list`, { scope: "pull", expect: [200] });
+    const response = await this.#request("GET", `/v2/${this.repository}/tags/list`, {
+      scope: "pull",
+      expect: [200],
+    });
     const body = TagList.safeParse(await response.json().catch(() => undefined));
-    if (!body.success) throw ociError("DOCUMENT_INVALID", `the tag list of ${this.host}/${this.repository} is malformed`);
+    if (!body.success)
+      throw ociError("DOCUMENT_INVALID", `the tag list of ${this.host}/${this.repository} is malformed`);
     return body.data.tags ?? [];
   }
 }

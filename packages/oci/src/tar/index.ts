@@ -17,6 +17,6 @@ export {
 export { type ExtractOptions, type ExtractStats, extractTar } from "./extract.js";
 export { encodePaxRecords, parsePaxRecords } from "./pax.js";
 export { readTar, type TarItem } from "./read.js";
-export { parseGetfattrDump, type ReadTreeOptions, readTree } from "./tree.js";
+export { parseGetfattrDump, readTree, type ScanOptions, scanTree, treeItems } from "./tree.js";
 export { OPAQUE_MARKER, ociToOverlay, overlayToOci, WHITEOUT_PREFIX } from "./whiteout.js";
 export { encodeHeader, TarWriter } from "./write.js";

@@ -72,18 +72,20 @@ function entryType(stat: import("node:fs").BigIntStats): EntryType | undefined {
   return undefined; // sockets are not stored in images
 }
 
-export interface ReadTreeOptions {
-  /** Only paths for which this returns true (directories are always walked). */
-  readonly include?: (relativePath: string, type: EntryType) => boolean;
+export interface ScanOptions {
   /** Overrides every mtime (SOURCE_DATE_EPOCH style clamping). */
   readonly mtime?: number;
 }
 
-/** Walks `root` depth-first in byte order of names, yielding tar items (the root itself is not one). */
-export async function* readTree(root: string, options: ReadTreeOptions = {}): AsyncGenerator<TarItem> {
+/**
+ * Lists a tree's entries (metadata only) depth-first in byte order of names; the root itself is
+ * not an entry. A regular file with several links appears once as a file, then as hardlinks.
+ */
+export async function scanTree(root: string, options: ScanOptions = {}): Promise<TarEntry[]> {
   const xattrs = await readXattrs(root);
   const links = new Map<string, string>();
-  async function* walk(dir: string): AsyncGenerator<TarItem> {
+  const entries: TarEntry[] = [];
+  const walk = async (dir: string): Promise<void> => {
     const names = (await fs.readdir(path.join(root, dir))).sort((a, b) =>
       Buffer.compare(Buffer.from(a), Buffer.from(b)),
     );
@@ -93,33 +95,61 @@ export async function* readTree(root: string, options: ReadTreeOptions = {}): As
       const stat = await fs.lstat(abs, { bigint: true });
       const type = entryType(stat);
       if (type === undefined) continue;
-      const wanted = options.include?.(rel, type) ?? true;
-      if (wanted) {
-        const { major, minor } = splitRdev(stat.rdev);
-        const base: TarEntry = {
-          path: rel,
-          type,
-          mode: Number(stat.mode & 0o7777n),
-          uid: Number(stat.uid),
-          gid: Number(stat.gid),
-          mtime: options.mtime ?? Number(stat.mtimeMs / 1000n),
-          size: type === "file" ? Number(stat.size) : 0,
-          linkname: type === "symlink" ? await fs.readlink(abs) : undefined,
-          devmajor: type === "char" || type === "block" ? major : 0,
-          devminor: type === "char" || type === "block" ? minor : 0,
-          xattrs: xattrs.get(rel) ?? {},
-        };
-        const key = `${stat.dev}:${stat.ino}`;
-        const first = type === "file" && stat.nlink > 1n ? links.get(key) : undefined;
-        if (first !== undefined) {
-          yield { entry: { ...base, type: "hardlink", size: 0, linkname: first }, body: Readable.from([]) };
-        } else {
-          if (type === "file" && stat.nlink > 1n) links.set(key, rel);
-          yield { entry: base, body: type === "file" ? createReadStream(abs) : Readable.from([]) };
-        }
+      const { major, minor } = splitRdev(stat.rdev);
+      const entry: TarEntry = {
+        path: rel,
+        type,
+        mode: Number(stat.mode & 0o7777n),
+        uid: Number(stat.uid),
+        gid: Number(stat.gid),
+        mtime: options.mtime ?? Number(stat.mtimeMs / 1000n),
+        size: type === "file" ? Number(stat.size) : 0,
+        linkname: type === "symlink" ? await fs.readlink(abs) : undefined,
+        devmajor: type === "char" || type === "block" ? major : 0,
+        devminor: type === "char" || type === "block" ? minor : 0,
+        xattrs: xattrs.get(rel) ?? {},
+      };
+      const key = `${stat.dev}:${stat.ino}`;
+      const first = type === "file" && stat.nlink > 1n ? links.get(key) : undefined;
+      if (first !== undefined) entries.push({ ...entry, type: "hardlink", size: 0, linkname: first });
+      else {
+        if (type === "file" && stat.nlink > 1n) links.set(key, rel);
+        entries.push(entry);
       }
-      if (type === "directory") yield* walk(rel);
+      if (type === "directory") await walk(rel);
     }
+  };
+  await walk("");
+  return entries;
+}
+
+/**
+ * Yields tar items for some of a scanned tree's entries, opening file contents as they are read.
+ * A hardlink whose target is not among them becomes a copy of the file, so a subset is a
+ * complete layer on its own.
+ */
+export async function* treeItems(
+  root: string,
+  entries: Iterable<TarEntry>,
+  all?: ReadonlyMap<string, TarEntry>,
+): AsyncGenerator<TarItem> {
+  const emitted = new Set<string>();
+  for (let entry of entries) {
+    if (entry.type === "hardlink" && !emitted.has(entry.linkname ?? "")) {
+      const target = all?.get(entry.linkname ?? "");
+      if (!target)
+        throw new Error(`hardlink ${entry.path} -> ${entry.linkname}: target not in the scanned tree`);
+      entry = { ...target, path: entry.path };
+    }
+    emitted.add(entry.path);
+    yield {
+      entry,
+      body: entry.type === "file" ? createReadStream(path.join(root, entry.path)) : Readable.from([]),
+    };
   }
-  yield* walk("");
+}
+
+/** scanTree + treeItems for a whole tree. */
+export async function* readTree(root: string, options: ScanOptions = {}): AsyncGenerator<TarItem> {
+  yield* treeItems(root, await scanTree(root, options));
 }

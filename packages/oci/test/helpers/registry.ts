@@ -21,7 +21,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts Debian's docker-registry (distribution) on 127.0.0.1, optionally with htpasswd basic auth. */
-export async function startRegistry(dir: string, options: { user?: string; password?: string } = {}): Promise<TestRegistry> {
+export async function startRegistry(
+  dir: string,
+  options: { user?: string; password?: string } = {},
+): Promise<TestRegistry> {
   const port = await freePort();
   const lines = [
     "version: 0.1",
@@ -41,7 +44,9 @@ export async function startRegistry(dir: string, options: { user?: string; passw
     lines.push("auth:", "  htpasswd:", "    realm: particle-test", `    path: ${path.join(dir, "htpasswd")}`);
   }
   await fs.writeFile(path.join(dir, "config.yml"), `${lines.join("\n")}\n`);
-  const child: ChildProcess = spawn("docker-registry", ["serve", path.join(dir, "config.yml")], { stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = spawn("docker-registry", ["serve", path.join(dir, "config.yml")], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
