@@ -24,7 +24,7 @@ import {
   type BootEntry,
   type DeploymentLayer,
   DeploymentOrigin,
-  type StagedDeployment,
+  StagedDeployment,
   StaterootName,
 } from "./spec.js";
 import { LAYER_FS_TYPES, type StoreImage } from "./store.js";
@@ -141,16 +141,22 @@ export async function stageDeployment(sysroot: Sysroot, options: StageOptions): 
     await tx.step("prepared");
     await renameDurable(temp, layout.deployment(stateroot, id));
     await tx.step("deployed");
-    const staged: StagedDeployment = {
+    // /etc is merged within a stateroot only: another stateroot starts from the image's /etc.
+    const sameStateroot = mergeOrigin?.stateroot === stateroot ? mergeOrigin.id : null;
+    const staged = StagedDeployment.parse({
       apiVersion: API_VERSION,
       kind: "StagedDeployment",
       deployment: id,
-      mergeFrom: mergeFrom ?? null,
+      mergeFrom: sameStateroot,
       stagedAt: new Date().toISOString(),
-    };
+    });
     await writeJsonAtomic(layout.staged(stateroot), staged);
     await tx.commit();
-    return { deployment: deploymentRef(stateroot, id), origin, mergeFrom: mergeFrom ?? null };
+    return {
+      deployment: deploymentRef(stateroot, id),
+      origin,
+      mergeFrom: sameStateroot ? deploymentRef(stateroot, sameStateroot) : null,
+    };
   });
 }
 
@@ -221,7 +227,8 @@ export async function finalizeStaged(
       layout,
       {
         entries: refs.map((d) => bootEntryFor(sysroot, deployments.get(d) as DeploymentOrigin)),
-        trial: { deployment: ref, tries: DEFAULT_TRIES },
+        // With nothing to fall back to there is nothing to count.
+        ...(refs.length > 1 ? { trial: { deployment: ref, tries: DEFAULT_TRIES } } : {}),
       },
       sysroot.renderers,
     );

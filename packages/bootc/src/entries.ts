@@ -18,7 +18,11 @@ import { API_VERSION, type BootEntry, BootEntrySet } from "./spec.js";
  * one rename of the symlink, so a crash at any instant leaves the old set or the new one.
  */
 
-/** Renders the files a bootloader reads for a set, keyed by path relative to the set's directory. */
+/**
+ * Renders the files a bootloader reads for a set, keyed by path relative to the set's directory (pure).
+ * GRUB's renderer writes `grub/grub.cfg` and `grub/grubenv`; the boot filesystem's `/grub` is a
+ * symlink to `particle/boot/entries/grub`, so the menu and its boot counter switch with the set.
+ */
 export type BootConfigRenderer = (set: BootEntrySet) => Record<string, string>;
 
 export async function readEntrySet(layout: SysrootLayout): Promise<BootEntrySet | undefined> {

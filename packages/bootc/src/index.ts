@@ -10,6 +10,7 @@ export {
   type StageResult,
   stageDeployment,
 } from "./deploy.js";
+export { type DiskLayout, diskScript, writeDisk } from "./disk.js";
 export { type BootConfigRenderer, commitEntrySet, readEntrySet } from "./entries.js";
 export { BootcErrors } from "./errors.js";
 export { applyEtcMerge, planEtcMergeOnDisk, scanUpper } from "./etc-merge.js";
@@ -23,6 +24,15 @@ export {
   sameEntry,
   type UpperEntry,
 } from "./etc-merge-plan.js";
+export {
+  type BootloaderInstaller,
+  DEFAULT_KARGS,
+  type DiskInstallOptions,
+  type InstallOptions,
+  initSysroot,
+  installToDisk,
+  installToFilesystem,
+} from "./install.js";
 export { bootedDeployment, commandLine, editKargs, type KargsEdit, parseKargs } from "./kargs.js";
 export { type KargsResult, listKargs, updateKargs } from "./kargs-update.js";
 export { findKernels, type ImageKernel, installKernel, kernelChecksum } from "./kernel.js";

@@ -8,7 +8,7 @@ export interface KargsEdit {
   readonly append?: readonly string[];
   /** NAME (every value) or NAME=VALUE (that one). */
   readonly delete?: readonly string[];
-  /** NAME=VALUE replaces every NAME; NAME=OLD=NEW replaces that one value. */
+  /** NAME=VALUE replaces every NAME; NAME=OLD=NEW replaces that one value (when NAME=OLD is set). */
   readonly replace?: readonly string[];
 }
 
@@ -42,10 +42,10 @@ export function editKargs(current: readonly string[], edit: KargsEdit): string[]
     const parts = arg.split("=");
     if (parts.length < 2) throw BootcErrors.kargInvalid(arg, "needs NAME=VALUE or NAME=OLD=NEW");
     const key = parts[0] as string;
-    if (parts.length >= 3) {
-      const old = `${key}=${parts[1]}`;
+    const old = `${key}=${parts[1]}`;
+    // NAME=OLD=NEW when NAME=OLD is set; otherwise the value may itself hold '=' (root=UUID=…).
+    if (parts.length >= 3 && args.includes(old)) {
       const next = `${key}=${parts.slice(2).join("=")}`;
-      if (!args.includes(old)) throw BootcErrors.kargMissing(old);
       args = args.map((a) => (a === old ? next : a));
     } else {
       const index = args.findIndex((a) => keyOf(a) === key);

@@ -10,7 +10,7 @@ import path from "node:path";
  *   particle/deploy/<stateroot>/staged.json  a deployment waiting for finalize-staged
  *   particle/boot/kernels/<checksum>/        vmlinuz and initrd.img, shared by deployments
  *   particle/boot/entries -> entries.<n>     the current boot entry set (state.json, grub.cfg, loader/)
- *   particle/boot/grubenv                    GRUB's boot counter
+ *   grub -> particle/boot/entries/grub       GRUB's menu and boot counter (grub.cfg, grubenv)
  *   particle/journal/, particle/lock         transaction journal and lock
  */
 export class SysrootLayout {
@@ -44,8 +44,9 @@ export class SysrootLayout {
   entrySet(generation: number): string {
     return path.join(this.bootRoot, `entries.${generation}`);
   }
-  get grubenv(): string {
-    return path.join(this.bootRoot, "grubenv");
+  /** The symlink GRUB's stub finds the menu through (`search --file /grub/grub.cfg`). */
+  get grubLink(): string {
+    return path.join(this.root, "grub");
   }
 
   stateroot(stateroot: string): string {

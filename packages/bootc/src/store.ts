@@ -23,8 +23,8 @@ export interface DeployStore {
   resolve(ref: string): Promise<StoreImage>;
   blobPath(digest: string): string;
   /** Mounts the image read-only at `target`. */
-  mount(ref: string, target: string): Promise<void>;
-  unmount(target: string): Promise<void>;
+  mount(ref: string, target: string): Promise<unknown>;
+  unmount(target: string): Promise<unknown>;
 }
 
 export const LAYER_FS_TYPES: Readonly<Record<string, "squashfs" | "erofs">> = {

@@ -62,7 +62,11 @@ export class Sysroot {
   async deployments(): Promise<Map<string, DeploymentOrigin>> {
     const found = new Map<string, DeploymentOrigin>();
     for (const stateroot of await this.stateroots()) {
-      for (const id of (await fs.readdir(this.layout.stateroot(stateroot))).sort()) {
+      const entries = await fs.readdir(this.layout.stateroot(stateroot), { withFileTypes: true });
+      for (const id of entries
+        .filter((e) => e.isDirectory() && e.name !== "var" && !e.name.startsWith("."))
+        .map((e) => e.name)
+        .sort()) {
         const text = await readFileIfExists(this.layout.origin(stateroot, id));
         if (text !== undefined)
           found.set(deploymentRef(stateroot, id), DeploymentOrigin.parse(JSON.parse(text)));

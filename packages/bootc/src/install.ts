@@ -1,0 +1,123 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Store } from "@particle/composefs";
+import { mkdirDurable } from "@particle/runtime";
+import { type DiskLayout, newRootUuid, writeDisk } from "./disk.js";
+import type { BootConfigRenderer } from "./entries.js";
+import { BootcErrors } from "./errors.js";
+import { withImage } from "./image-mount.js";
+import { SysrootLayout } from "./layout.js";
+import { Sysroot } from "./sysroot.js";
+import { type ImageImporter, switchImage } from "./upgrade.js";
+
+/** Kernel arguments every installed deployment starts with (besides root=): see README "Boot". */
+export const DEFAULT_KARGS = ["ro", "panic=10"];
+
+/** Creates an empty sysroot (deploy and boot directories, the store) and opens it. */
+export async function initSysroot(
+  root: string,
+  options: { renderers?: readonly BootConfigRenderer[]; storeRunDir?: string } = {},
+): Promise<Sysroot> {
+  const layout = new SysrootLayout(path.resolve(root));
+  await mkdirDurable(layout.deployRoot);
+  await mkdirDurable(layout.bootRoot);
+  const store = await Store.open(layout.store, {
+    create: true,
+    ...(options.storeRunDir ? { runDir: options.storeRunDir } : {}),
+  });
+  // GRUB's stub looks for /grub/grub.cfg on every filesystem; the menu switches with the entry set.
+  await fs.rm(layout.grubLink, { force: true });
+  await fs.symlink("particle/boot/entries/grub", layout.grubLink);
+  return Sysroot.open(layout.root, { store, ...(options.renderers ? { renderers: options.renderers } : {}) });
+}
+
+export interface InstallOptions {
+  /** The image: a transport reference (oci:DIR:TAG, docker://…) or a reference in `importer`'s reach. */
+  readonly reference: string;
+  readonly importer: ImageImporter;
+  /** @default "default" */
+  readonly stateroot?: string;
+  /** Extra kernel arguments (console=… for a serial console). */
+  readonly kargs?: readonly string[];
+  readonly renderers?: readonly BootConfigRenderer[];
+  /** Runtime directory for the store's mount records. @default "/run/particle" */
+  readonly storeRunDir?: string;
+}
+
+async function checkEmpty(target: string): Promise<void> {
+  const st = await fs.stat(target).catch(() => undefined);
+  if (!st?.isDirectory()) throw BootcErrors.targetInvalid(target, "not a directory");
+  const names = (await fs.readdir(target)).filter((n) => n !== "lost+found");
+  if (names.length > 0)
+    throw BootcErrors.targetInvalid(target, `not empty (${names.slice(0, 3).join(", ")})`);
+}
+
+/** Installs onto a mounted, empty filesystem: sysroot, store, the image and its boot entry. */
+export async function installToFilesystem(
+  target: string,
+  options: InstallOptions & { readonly rootKarg: string },
+): Promise<{ sysroot: Sysroot; deployment: string }> {
+  await checkEmpty(target);
+  const sysroot = await initSysroot(target, options);
+  const staged = await switchImage(sysroot, {
+    reference: options.reference,
+    importer: options.importer,
+    stateroot: options.stateroot ?? "default",
+    kargs: [options.rootKarg, ...DEFAULT_KARGS, ...(options.kargs ?? [])],
+    finalize: true,
+  });
+  return { sysroot, deployment: staged.deployment };
+}
+
+/** Puts a bootloader's files into a staged ESP directory, taking them from the deployed image (bootupd). */
+export type BootloaderInstaller = (input: {
+  espDir: string;
+  imageRoot: string;
+  work: string;
+}) => Promise<void>;
+
+export interface DiskInstallOptions extends InstallOptions {
+  readonly bootloader: BootloaderInstaller;
+  /** @default 64 */
+  readonly espMiB?: number;
+  /** @default 3072 */
+  readonly rootMiB?: number;
+}
+
+/**
+ * Installs to a whole disk or a disk image file, offline: the root tree is prepared in a scratch
+ * directory, then the GPT, the ESP (bootloader from the image) and the ext4 root are written.
+ */
+export async function installToDisk(
+  disk: string,
+  options: DiskInstallOptions,
+): Promise<{ deployment: string; layout: DiskLayout }> {
+  const st = await fs.stat(disk).catch(() => undefined);
+  if (st !== undefined && !st.isFile() && !st.isBlockDevice())
+    throw BootcErrors.targetInvalid(disk, "not a block device or a regular file");
+  const layout: DiskLayout = {
+    espMiB: options.espMiB ?? 64,
+    rootMiB: options.rootMiB ?? 3072,
+    rootUuid: newRootUuid(),
+  };
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "particle-install-"));
+  try {
+    const rootDir = path.join(work, "root");
+    const espDir = path.join(work, "esp");
+    await fs.mkdir(rootDir);
+    await fs.mkdir(espDir);
+    const { sysroot, deployment } = await installToFilesystem(rootDir, {
+      ...options,
+      rootKarg: `root=UUID=${layout.rootUuid}`,
+    });
+    const origin = await sysroot.origin(deployment);
+    await withImage(sysroot.store, sysroot.layout, origin.image.manifestDigest, (imageRoot) =>
+      options.bootloader({ espDir, imageRoot, work }),
+    );
+    await writeDisk(disk, layout, espDir, rootDir, work);
+    return { deployment, layout };
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
