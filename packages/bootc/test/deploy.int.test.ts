@@ -192,7 +192,13 @@ describe("upgrade with /etc merge", () => {
     expect(removed.deployments).toEqual([]); // still an entry: entries are only rewritten by the next switch
     const onC = await bootedAs(c);
     await markBootComplete(onC);
-    await makeImage(store, dir, "os:latest", { ...treeB, "boot/vmlinuz-6.1.0-test": "kernel-3", "etc/issue": "Particle 4\n" }, "4");
+    await makeImage(
+      store,
+      dir,
+      "os:latest",
+      { ...treeB, "boot/vmlinuz-6.1.0-test": "kernel-3", "etc/issue": "Particle 4\n" },
+      "4",
+    );
     const up4 = await upgrade(onC, { finalize: true });
     const entries = (await sysroot.entrySet())?.entries.map((e) => e.deployment);
     expect(entries).toEqual([up4.deployment, c]);
