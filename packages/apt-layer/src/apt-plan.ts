@@ -50,7 +50,8 @@ export function missingPackages(stderr: string): string[] {
 
 /** `name:arch` for an arch-specific install or configure, else the bare name (what dpkg accepts). */
 export function planKey(a: PlanAction): string {
-  const qualified = a.architecture && a.architecture !== "all" && (a.action === "install" || a.action === "configure");
+  const qualified =
+    a.architecture && a.architecture !== "all" && (a.action === "install" || a.action === "configure");
   return qualified ? `${a.name}:${a.architecture}` : a.name;
 }
 
@@ -59,7 +60,9 @@ export function planKey(a: PlanAction): string {
  * become one `dpkg --unpack`, consecutive configures one `dpkg --configure`, removals one `--remove`
  * or `--purge`. Following apt's order keeps Pre-Depends satisfied.
  */
-export function groupPlan(actions: readonly PlanAction[]): { action: PlanAction["action"]; names: string[] }[] {
+export function groupPlan(
+  actions: readonly PlanAction[],
+): { action: PlanAction["action"]; names: string[] }[] {
   const groups: { action: PlanAction["action"]; names: string[] }[] = [];
   for (const a of actions) {
     const last = groups[groups.length - 1];

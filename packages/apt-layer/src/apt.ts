@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { isParticleError } from "@particle/runtime";
-import { type PlanAction, groupPlan, planKey, missingPackages, parseAptSimulation } from "./apt-plan.js";
+import { groupPlan, missingPackages, type PlanAction, parseAptSimulation, planKey } from "./apt-plan.js";
 import type { BuildEnvironment } from "./build-env/environment.js";
 import { aptFailed, packagesNotFound } from "./errors.js";
 import { packageNameOf } from "./names.js";
@@ -58,7 +58,14 @@ export async function resolvePlan(
   options: AptOptions = {},
 ): Promise<PlanAction[]> {
   // apt-get install accepts `pkg-` to mean "remove pkg" in the same transaction.
-  const args = ["install", "-s", ...recommendArgs(options), "--", ...install, ...remove.map((r) => `${packageNameOf(r)}-`)];
+  const args = [
+    "install",
+    "-s",
+    ...recommendArgs(options),
+    "--",
+    ...install,
+    ...remove.map((r) => `${packageNameOf(r)}-`),
+  ];
   try {
     const { stdout } = await env.run([...APT, ...args]);
     return parseAptSimulation(stdout);
@@ -71,9 +78,18 @@ export async function resolvePlan(
 }
 
 /** Downloads the .debs of an install into apt's (shared) archive cache. */
-export async function download(env: BuildEnvironment, install: readonly string[], options: AptOptions = {}): Promise<void> {
+export async function download(
+  env: BuildEnvironment,
+  install: readonly string[],
+  options: AptOptions = {},
+): Promise<void> {
   if (install.length === 0) return;
-  await apt(env, "downloading packages", ["install", "--download-only", ...recommendArgs(options), "--", ...install], true);
+  await apt(
+    env,
+    "downloading packages",
+    ["install", "--download-only", ...recommendArgs(options), "--", ...install],
+    true,
+  );
 }
 
 /** Installs and removes with apt-get, offline (everything was downloaded first). */
@@ -83,7 +99,14 @@ export async function applyWithApt(
   remove: readonly string[],
   options: AptOptions = {},
 ): Promise<void> {
-  const args = ["install", "--no-download", ...recommendArgs(options), "--", ...install, ...remove.map((r) => `${packageNameOf(r)}-`)];
+  const args = [
+    "install",
+    "--no-download",
+    ...recommendArgs(options),
+    "--",
+    ...install,
+    ...remove.map((r) => `${packageNameOf(r)}-`),
+  ];
   await apt(env, "installing packages", args);
 }
 
@@ -99,7 +122,11 @@ export function debPath(action: PlanAction): string {
  * fsync (`--force-unsafe-io`): the layer commit syncs once. Then records which packages were pulled
  * in as dependencies, as apt would, so that a later `apt autoremove` in the image stays correct.
  */
-export async function applyDirect(env: BuildEnvironment, plan: readonly PlanAction[], requested: readonly string[]): Promise<void> {
+export async function applyDirect(
+  env: BuildEnvironment,
+  plan: readonly PlanAction[],
+  requested: readonly string[],
+): Promise<void> {
   const installs = new Map(plan.filter((a) => a.action === "install").map((a) => [planKey(a), a]));
   try {
     for (const group of groupPlan(plan)) {
@@ -127,7 +154,9 @@ export async function plannedDebBytes(aptCache: string, plan: readonly PlanActio
   let total = 0;
   for (const action of plan) {
     if (action.action !== "install") continue;
-    const stat = await fs.stat(path.join(aptCache, "archives", path.basename(debPath(action)))).catch(() => undefined);
+    const stat = await fs
+      .stat(path.join(aptCache, "archives", path.basename(debPath(action))))
+      .catch(() => undefined);
     total += stat?.size ?? 0;
   }
   return total;

@@ -77,8 +77,10 @@ export function verifyAuditText(text: string, file = "audit log"): VerifyReport 
     }
     if (!parsed.success) throw auditTampered(file, seq, "not a valid audit entry");
     const entry = parsed.data;
-    if (entry.seq !== seq) throw auditTampered(file, seq, `sequence number ${entry.seq} where ${seq} was expected`);
-    if (entry.prev !== (previous?.hash ?? GENESIS)) throw auditTampered(file, seq, "does not follow the previous entry");
+    if (entry.seq !== seq)
+      throw auditTampered(file, seq, `sequence number ${entry.seq} where ${seq} was expected`);
+    if (entry.prev !== (previous?.hash ?? GENESIS))
+      throw auditTampered(file, seq, "does not follow the previous entry");
     const { hash, ...body } = entry;
     if (entryHash(body) !== hash) throw auditTampered(file, seq, "content does not match its hash");
     previous = entry;

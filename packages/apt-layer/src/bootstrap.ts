@@ -1,14 +1,19 @@
 import path from "node:path";
 import { mkdirDurable, run } from "@particle/runtime";
-import { type AptLayerContext, DEFAULT_SOURCE_DATE_EPOCH, type TransactionScope, withTransaction } from "./context.js";
+import {
+  type AptLayerContext,
+  DEFAULT_SOURCE_DATE_EPOCH,
+  type TransactionScope,
+  withTransaction,
+} from "./context.js";
 import { loadInstalledPackages } from "./dpkg-status.js";
 import { imageExists } from "./errors.js";
 import { cleanUpper } from "./hygiene.js";
-import { type ImageRef, formatImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
+import { formatImageRef, type ImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
 import { loadOsRelease } from "./os-release.js";
 import { encodePackageList } from "./package-list.js";
 import { type BootstrapSpec, LABELS } from "./spec.js";
-import type { ImageInfo } from "./store.js";
+import type { Descriptor, ImageInfo } from "./store.js";
 
 export interface BootstrapDefaults {
   readonly mirror: string;
@@ -26,16 +31,18 @@ export function mmdebstrapArgs(spec: BootstrapSpec, defaults: BootstrapDefaults,
   ];
   const keyring = spec.keyring ?? defaults.keyring;
   if (keyring) args.push(`--keyring=${keyring}`);
-  if (spec.include && spec.include.length > 0) args.push(`--include=${validatePackageSpecs(spec.include).join(",")}`);
+  if (spec.include && spec.include.length > 0)
+    args.push(`--include=${validatePackageSpecs(spec.include).join(",")}`);
   args.push("--", spec.suite, target, spec.mirror ?? defaults.mirror);
   return args;
 }
 
-/**
- * Commits a root filesystem tree (cleaned of caches and machine identity) as a one-layer image.
- * Inside a transaction; the tree is modified in place (hygiene), so pass a scratch copy.
- */
-export async function commitTree(ctx: AptLayerContext, scope: TransactionScope, tree: string, target: ImageRef, labels: Record<string, string>): Promise<ImageInfo> {
+/** Cleans a tree (caches, logs, machine identity; in place) and stores it as a layer. */
+export async function createTreeLayer(
+  ctx: AptLayerContext,
+  scope: TransactionScope,
+  tree: string,
+): Promise<Descriptor> {
   await cleanUpper(tree);
   const layer = await ctx.store.createLayer(tree, {
     ...(ctx.layer?.format ? { format: ctx.layer.format } : {}),
@@ -44,6 +51,18 @@ export async function commitTree(ctx: AptLayerContext, scope: TransactionScope, 
     sourceDateEpoch: ctx.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH,
   });
   await scope.tx.step("layer-created");
+  return layer;
+}
+
+/** Commits a whole root filesystem tree as a one-layer image (inside a transaction; pass a scratch copy). */
+async function commitTree(
+  ctx: AptLayerContext,
+  scope: TransactionScope,
+  tree: string,
+  target: ImageRef,
+  labels: Record<string, string>,
+): Promise<ImageInfo> {
+  const layer = await createTreeLayer(ctx, scope, tree);
   const image = await ctx.store.commitImage({
     name: target.name,
     tag: target.tag,
@@ -77,26 +96,41 @@ export async function bootstrapImage(
 ): Promise<ImageInfo> {
   const target = parseImageRef(request.target);
   validatePackageSpecs(request.spec.include ?? []);
-  return withTransaction(ctx, "apt-layer.bootstrap", { target: formatImageRef(target), suite: request.spec.suite }, async (scope) => {
-    await ensureNew(ctx, target, request.replace ?? false);
-    const tree = path.join(scope.workDir, "rootfs");
-    await mkdirDurable(tree);
-    (ctx.onStage ?? (() => {}))(`bootstrapping ${request.spec.suite} with mmdebstrap`);
-    await run("mmdebstrap", mmdebstrapArgs(request.spec, request.defaults, tree), { env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH) } });
-    await scope.tx.step("bootstrapped");
-    return commitTree(ctx, scope, tree, target, { [LABELS.message]: `mmdebstrap ${request.spec.suite}` });
-  });
+  return withTransaction(
+    ctx,
+    "apt-layer.bootstrap",
+    { target: formatImageRef(target), suite: request.spec.suite },
+    async (scope) => {
+      await ensureNew(ctx, target, request.replace ?? false);
+      const tree = path.join(scope.workDir, "rootfs");
+      await mkdirDurable(tree);
+      (ctx.onStage ?? (() => {}))(`bootstrapping ${request.spec.suite} with mmdebstrap`);
+      await run("mmdebstrap", mmdebstrapArgs(request.spec, request.defaults, tree), {
+        env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH) },
+      });
+      await scope.tx.step("bootstrapped");
+      return commitTree(ctx, scope, tree, target, { [LABELS.message]: `mmdebstrap ${request.spec.suite}` });
+    },
+  );
 }
 
 /** Imports a root filesystem directory as a base image (it is copied first: the source is left as is). */
-export async function importTree(ctx: AptLayerContext, request: { source: string; target: string; replace?: boolean }): Promise<ImageInfo> {
+export async function importTree(
+  ctx: AptLayerContext,
+  request: { source: string; target: string; replace?: boolean },
+): Promise<ImageInfo> {
   const target = parseImageRef(request.target);
-  return withTransaction(ctx, "apt-layer.bootstrap", { target: formatImageRef(target), source: request.source }, async (scope) => {
-    await ensureNew(ctx, target, request.replace ?? false);
-    const tree = path.join(scope.workDir, "rootfs");
-    // cp -a keeps owners, modes, links, device nodes and xattrs; the copy is on the same disk as the build.
-    await run("cp", ["-a", "--reflink=auto", "--", request.source, tree]);
-    await scope.tx.step("copied");
-    return commitTree(ctx, scope, tree, target, { [LABELS.message]: `imported from ${request.source}` });
-  });
+  return withTransaction(
+    ctx,
+    "apt-layer.bootstrap",
+    { target: formatImageRef(target), source: request.source },
+    async (scope) => {
+      await ensureNew(ctx, target, request.replace ?? false);
+      const tree = path.join(scope.workDir, "rootfs");
+      // cp -a keeps owners, modes, links, device nodes and xattrs; the copy is on the same disk as the build.
+      await run("cp", ["-a", "--reflink=auto", "--", request.source, tree]);
+      await scope.tx.step("copied");
+      return commitTree(ctx, scope, tree, target, { [LABELS.message]: `imported from ${request.source}` });
+    },
+  );
 }

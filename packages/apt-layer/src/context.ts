@@ -1,11 +1,11 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
-  Transaction,
-  type TransactionRecord,
   isMountPoint,
   mkdirDurable,
   recoverPending,
+  Transaction,
+  type TransactionRecord,
   unmountAll,
   withLock,
 } from "@particle/runtime";
@@ -76,7 +76,12 @@ async function recoverAll(ctx: AptLayerContext, caller: Caller): Promise<void> {
 }
 
 /** Every transaction op apt-layer journals (failpoints are `<op>/<step>`). */
-export const OPS = ["apt-layer.build", "apt-layer.bootstrap", "apt-layer.live-commit"] as const;
+export const OPS = [
+  "apt-layer.build",
+  "apt-layer.bootstrap",
+  "apt-layer.live-commit",
+  "apt-layer.resolve",
+] as const;
 export type OpName = (typeof OPS)[number];
 
 export interface TransactionScope {
@@ -123,7 +128,13 @@ export async function withTransaction<T>(
     }
     await cleanBuild(ctx, workDir);
     await tx.commit();
-    await appendAudit(paths.audit, { user: caller, op, target: intent.target, details: auditDetails(intent), result: "success" });
+    await appendAudit(paths.audit, {
+      user: caller,
+      op,
+      target: intent.target,
+      details: auditDetails(intent),
+      result: "success",
+    });
     return result;
   });
 }

@@ -47,7 +47,8 @@ export function parseDpkgStatus(text: string): InstalledPackage[] {
     const name = stanza.Package;
     const version = stanza.Version;
     const state = stanza.Status?.split(/\s+/)[2];
-    if (!name || !version || state === undefined || state === "not-installed" || state === "config-files") continue;
+    if (!name || !version || state === undefined || state === "not-installed" || state === "config-files")
+      continue;
     const source = stanza.Source?.match(/^(\S+)(?:\s+\(([^)]+)\))?/);
     const size = Number.parseInt(stanza["Installed-Size"] ?? "", 10);
     packages.push({
@@ -60,7 +61,9 @@ export function parseDpkgStatus(text: string): InstalledPackage[] {
       ...(Number.isNaN(size) ? {} : { installedSize: size }),
     });
   }
-  return packages.sort((a, b) => (a.name === b.name ? a.architecture.localeCompare(b.architecture) : a.name < b.name ? -1 : 1));
+  return packages.sort((a, b) =>
+    a.name === b.name ? a.architecture.localeCompare(b.architecture) : a.name < b.name ? -1 : 1,
+  );
 }
 
 /** The packages installed in a root filesystem. */

@@ -33,7 +33,14 @@ export function packagesNotFound(names: readonly string[], detail: string): Part
 }
 
 export function aptFailed(what: string, stderr: string, cause?: unknown): ParticleError {
-  const last = stderr.trim().split("\n").filter((l) => l.startsWith("E:")).pop() ?? stderr.trim().split("\n").pop() ?? "";
+  const last =
+    stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("E:"))
+      .pop() ??
+    stderr.trim().split("\n").pop() ??
+    "";
   return new ParticleError({
     code: "APT_FAILED",
     message: `${what} failed${last ? `: ${last}` : ""}`,
@@ -94,16 +101,6 @@ export function recipeInvalid(file: string, issues: readonly string[]): Particle
   });
 }
 
-export function liveActive(root: string): ParticleError {
-  return new ParticleError({
-    code: "LIVE_ACTIVE",
-    message: `a live overlay is already active on ${root}`,
-    hint: "Add to it with --live-install, or end it with --live-commit MESSAGE or --live-rollback.",
-    context: { root },
-    exit: "conflict",
-  });
-}
-
 export function liveNotActive(root: string): ParticleError {
   return new ParticleError({
     code: "LIVE_NOT_ACTIVE",
@@ -134,7 +131,12 @@ export function tenantDenied(tenant: string, group: string): ParticleError {
   });
 }
 
-export function quotaExceeded(tenant: string, usedBytes: number, addBytes: number, quotaBytes: number): ParticleError {
+export function quotaExceeded(
+  tenant: string,
+  usedBytes: number,
+  addBytes: number,
+  quotaBytes: number,
+): ParticleError {
   return new ParticleError({
     code: "QUOTA_EXCEEDED",
     message: `tenant ${tenant} would use ${usedBytes + addBytes} bytes, over its quota of ${quotaBytes}`,

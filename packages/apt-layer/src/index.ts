@@ -1,1 +1,74 @@
-export {};
+export { groupPlan, missingPackages, type PlanAction, parseAptSimulation } from "./apt-plan.js";
+export {
+  type AuditRecord,
+  appendAudit,
+  canonicalJson,
+  chainEntry,
+  readAuditLog,
+  type VerifyReport,
+  verifyAuditLog,
+  verifyAuditText,
+} from "./audit.js";
+export { type BootstrapDefaults, bootstrapImage, importTree, mmdebstrapArgs } from "./bootstrap.js";
+export { BuildEnvironment, type BuildEnvironmentOptions } from "./build-env/environment.js";
+export {
+  CACHE_IMAGE,
+  type ComposeOptions,
+  type ComposeResult,
+  composeRecipe,
+  type RecipeResolution,
+  resolveRecipe,
+  stepKey,
+} from "./compose.js";
+export {
+  type AptLayerContext,
+  DEFAULT_SOURCE_DATE_EPOCH,
+  statePaths,
+  withRecoveredState,
+} from "./context.js";
+export { type InstalledPackage, loadInstalledPackages, parseDeb822, parseDpkgStatus } from "./dpkg-status.js";
+export {
+  diffImages,
+  type ImageDiff,
+  type ImagePackages,
+  imagePackages,
+  imageSbom,
+  listImagePackages,
+} from "./inspect.js";
+export { type InstallRequest, layerPackages, storeRef } from "./install.js";
+export { type LayerRequest, type LayerResult, mergeRequests } from "./layer.js";
+export {
+  type LiveCommitResult,
+  type LiveStatus,
+  liveCommit,
+  liveInstall,
+  liveRollback,
+  liveStatus,
+} from "./live.js";
+export { formatImageRef, type ImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
+export { ociExport, ociImport } from "./oci-bridge.js";
+export { aptLayerDirs, bootstrapDefaults, openAptLayer } from "./open.js";
+export {
+  decodePackageList,
+  diffPackageLists,
+  encodePackageList,
+  type PackageDiff,
+  type PackageEntry,
+} from "./package-list.js";
+export { type RebaseRequest, rebaseImage } from "./rebase.js";
+export { loadRecipe, parseRecipe, parseRecipeYaml } from "./recipe.js";
+export { type RecipeStep, recipeSteps, sourcesFile } from "./recipe-steps.js";
+export { buildSbom, type SpdxDocument } from "./sbom.js";
+export {
+  API_VERSION,
+  AuditEntry,
+  BootstrapSpec,
+  jsonSchemas,
+  LABELS,
+  LiveState,
+  Recipe,
+  TenantsFile,
+} from "./spec.js";
+export { type ImageInfo, type ImageStore, type OpenStoreOptions, openStore } from "./store.js";
+export { type Caller, currentCaller, loadTenants, saveTenant, tenantUsage } from "./tenants.js";
+export { compareDebianVersions, parseDebianVersion } from "./version.js";

@@ -1,6 +1,6 @@
 import { storeRef } from "./install.js";
-import { type PackageDiff, type PackageEntry, decodePackageList, diffPackageLists } from "./package-list.js";
-import { type SpdxDocument, buildSbom } from "./sbom.js";
+import { decodePackageList, diffPackageLists, type PackageDiff, type PackageEntry } from "./package-list.js";
+import { buildSbom, type SpdxDocument } from "./sbom.js";
 import { LABELS } from "./spec.js";
 import type { ImageInfo, ImageStore } from "./store.js";
 

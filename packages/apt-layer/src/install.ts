@@ -1,6 +1,6 @@
 import type { AptLayerContext } from "./context.js";
 import { withTransaction } from "./context.js";
-import { type LayerRequest, type LayerResult, buildLayer } from "./layer.js";
+import { buildLayer, type LayerRequest, type LayerResult } from "./layer.js";
 import { formatImageRef, isDigestRef, parseImageRef, validatePackageSpecs } from "./names.js";
 
 export interface InstallRequest extends Omit<LayerRequest, "target" | "customize" | "base"> {

@@ -1,17 +1,25 @@
 import path from "node:path";
 import { mkdirDurable } from "@particle/runtime";
-import { type AptOptions, applyDirect, applyWithApt, aptUpdate, download, plannedDebBytes, resolvePlan } from "./apt.js";
+import {
+  type AptOptions,
+  applyDirect,
+  applyWithApt,
+  aptUpdate,
+  download,
+  plannedDebBytes,
+  resolvePlan,
+} from "./apt.js";
 import type { PlanAction } from "./apt-plan.js";
+import { createTreeLayer } from "./bootstrap.js";
 import { BuildEnvironment } from "./build-env/environment.js";
-import { type AptLayerContext, DEFAULT_SOURCE_DATE_EPOCH, type TransactionScope, buildDirs, statePaths } from "./context.js";
+import { type AptLayerContext, buildDirs, statePaths, type TransactionScope } from "./context.js";
 import { loadInstalledPackages } from "./dpkg-status.js";
 import { imageExists } from "./errors.js";
-import { cleanUpper } from "./hygiene.js";
-import { type ImageRef, formatImageRef, packageNameOf } from "./names.js";
+import { formatImageRef, type ImageRef, packageNameOf } from "./names.js";
 import { loadOsRelease } from "./os-release.js";
 import { encodePackageList } from "./package-list.js";
-import { LABELS } from "./spec.js";
 import { checkFreeSpace } from "./space.js";
+import { LABELS } from "./spec.js";
 import type { Descriptor, ImageInfo } from "./store.js";
 import { authorizeTenant, checkTenantQuota, loadTenants, tenantOfImage } from "./tenants.js";
 
@@ -58,14 +66,22 @@ export function mergeRequests(
 ): { requested: string[]; removed: string[] } {
   const removedNames = new Set(remove.map(packageNameOf));
   const installedNames = new Set(install.map(packageNameOf));
-  const requested = [...labelList(baseLabels, LABELS.requested).filter((p) => !removedNames.has(packageNameOf(p))), ...install];
-  const removed = [...labelList(baseLabels, LABELS.removed).filter((p) => !installedNames.has(packageNameOf(p))), ...remove];
+  const requested = [
+    ...labelList(baseLabels, LABELS.requested).filter((p) => !removedNames.has(packageNameOf(p))),
+    ...install,
+  ];
+  const removed = [
+    ...labelList(baseLabels, LABELS.removed).filter((p) => !installedNames.has(packageNameOf(p))),
+    ...remove,
+  ];
   return { requested: [...new Set(requested)].sort(), removed: [...new Set(removed)].sort() };
 }
 
 /** A base's own labels carry over, except apt-layer's, which describe the base's build, not this one. */
 function inheritedLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels).filter(([key]) => !key.startsWith("dev.particle.apt-layer.")));
+  return Object.fromEntries(
+    Object.entries(labels).filter(([key]) => !key.startsWith("dev.particle.apt-layer.")),
+  );
 }
 
 async function targetExists(ctx: AptLayerContext, ref: string): Promise<boolean> {
@@ -80,7 +96,11 @@ async function targetExists(ctx: AptLayerContext, ref: string): Promise<boolean>
  * `withTransaction`): the new image exists only once `commitImage` returns, so a failure or kill at
  * any earlier step leaves no image, and the transaction's cleanup leaves no mount.
  */
-export async function buildLayer(ctx: AptLayerContext, scope: TransactionScope, request: LayerRequest): Promise<LayerResult> {
+export async function buildLayer(
+  ctx: AptLayerContext,
+  scope: TransactionScope,
+  request: LayerRequest,
+): Promise<LayerResult> {
   const { tx, workDir } = scope;
   const stage = ctx.onStage ?? (() => {});
   const targetRef = formatImageRef(request.target);
@@ -101,7 +121,12 @@ export async function buildLayer(ctx: AptLayerContext, scope: TransactionScope, 
   stage(`mounting ${request.base}`);
   await ctx.store.mount(base.manifestDigest, dirs.lower);
   await tx.step("mounted");
-  const env = await BuildEnvironment.open({ lower: [dirs.lower], dir: dirs.env, aptCache, sourceDateEpoch: ctx.sourceDateEpoch });
+  const env = await BuildEnvironment.open({
+    lower: [dirs.lower],
+    dir: dirs.env,
+    aptCache,
+    sourceDateEpoch: ctx.sourceDateEpoch,
+  });
   let plan: PlanAction[] = [];
   let packages: Awaited<ReturnType<typeof loadInstalledPackages>>;
   let osId: string;
@@ -131,17 +156,10 @@ export async function buildLayer(ctx: AptLayerContext, scope: TransactionScope, 
     await env.close();
     await ctx.store.unmount(dirs.lower);
   }
-  const upper = path.join(dirs.env, "upper");
-  await cleanUpper(upper);
   stage("creating the layer");
-  const layer = await ctx.store.createLayer(upper, {
-    ...(ctx.layer?.format ? { format: ctx.layer.format } : {}),
-    ...(ctx.layer?.compression ? { compression: ctx.layer.compression } : {}),
-    ...(ctx.layer?.level ? { level: ctx.layer.level } : {}),
-    sourceDateEpoch: ctx.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH,
-  });
-  await tx.step("layer-created");
-  if (tenant !== undefined && tenantEntry !== undefined) await checkTenantQuota(ctx.store, tenant, tenantEntry, [...base.layers, layer]);
+  const layer = await createTreeLayer(ctx, scope, path.join(dirs.env, "upper"));
+  if (tenant !== undefined && tenantEntry !== undefined)
+    await checkTenantQuota(ctx.store, tenant, tenantEntry, [...base.layers, layer]);
   const { requested, removed } = mergeRequests(base.labels, install, remove);
   const image = await ctx.store.commitImage({
     name: request.target.name,

@@ -45,7 +45,12 @@ export function parseImageRef(ref: string): ImageRef {
     name = ref;
     tag = "latest";
   }
-  if (!TAG.test(tag) || name.length === 0 || name.length > 200 || !name.split("/").every((c) => NAME_COMPONENT.test(c))) {
+  if (
+    !TAG.test(tag) ||
+    name.length === 0 ||
+    name.length > 200 ||
+    !name.split("/").every((c) => NAME_COMPONENT.test(c))
+  ) {
     throw invalidImageRef(ref);
   }
   return { name, tag };

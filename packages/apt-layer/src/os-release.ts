@@ -16,6 +16,9 @@ export function parseOsRelease(text: string): Record<string, string> {
 
 /** The os-release of a root filesystem (`/etc/os-release`, else `/usr/lib/os-release`). */
 export async function loadOsRelease(root: string): Promise<Record<string, string>> {
-  const text = (await readFileIfExists(path.join(root, "etc/os-release"))) ?? (await readFileIfExists(path.join(root, "usr/lib/os-release"))) ?? "";
+  const text =
+    (await readFileIfExists(path.join(root, "etc/os-release"))) ??
+    (await readFileIfExists(path.join(root, "usr/lib/os-release"))) ??
+    "";
   return parseOsRelease(text);
 }

@@ -2,7 +2,7 @@ import type { AptLayerContext } from "./context.js";
 import { withTransaction } from "./context.js";
 import { notLayered } from "./errors.js";
 import { storeRef } from "./install.js";
-import { type LayerResult, buildLayer } from "./layer.js";
+import { buildLayer, type LayerResult } from "./layer.js";
 import { formatImageRef, parseImageRef } from "./names.js";
 import { LABELS } from "./spec.js";
 
@@ -33,15 +33,21 @@ export async function rebaseImage(ctx: AptLayerContext, request: RebaseRequest):
   const remove = list(image.labels[LABELS.removed]);
   const target = parseImageRef(request.target ?? `${image.name}:${image.tag}`);
   const base = storeRef(request.newBase);
-  return withTransaction(ctx, "apt-layer.build", { target: formatImageRef(target), base, rebaseOf: image.manifestDigest, install, remove }, (scope) =>
-    buildLayer(ctx, scope, {
-      base,
-      target,
-      install,
-      remove,
-      direct: request.direct,
-      replace: request.target === undefined,
-      labels: { [LABELS.message]: `rebase of ${image.name}:${image.tag} (${image.manifestDigest}) onto ${base}` },
-    }),
+  return withTransaction(
+    ctx,
+    "apt-layer.build",
+    { target: formatImageRef(target), base, rebaseOf: image.manifestDigest, install, remove },
+    (scope) =>
+      buildLayer(ctx, scope, {
+        base,
+        target,
+        install,
+        remove,
+        direct: request.direct,
+        replace: request.target === undefined,
+        labels: {
+          [LABELS.message]: `rebase of ${image.name}:${image.tag} (${image.manifestDigest}) onto ${base}`,
+        },
+      }),
   );
 }

@@ -24,7 +24,11 @@ interface SpdxPackage {
   readonly primaryPackagePurpose: "OPERATING-SYSTEM" | "LIBRARY" | "CONTAINER";
   readonly supplier?: string;
   readonly checksums?: { algorithm: "SHA256"; checksumValue: string }[];
-  readonly externalRefs?: { referenceCategory: "PACKAGE-MANAGER"; referenceType: "purl"; referenceLocator: string }[];
+  readonly externalRefs?: {
+    referenceCategory: "PACKAGE-MANAGER";
+    referenceType: "purl";
+    referenceLocator: string;
+  }[];
 }
 
 export interface SbomInput {
@@ -90,7 +94,11 @@ export function buildSbom(input: SbomInput): SpdxDocument {
     packages: [image, ...packages],
     relationships: [
       { spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: imageId },
-      ...packages.map((p) => ({ spdxElementId: imageId, relationshipType: "CONTAINS", relatedSpdxElement: p.SPDXID })),
+      ...packages.map((p) => ({
+        spdxElementId: imageId,
+        relationshipType: "CONTAINS",
+        relatedSpdxElement: p.SPDXID,
+      })),
     ],
   };
 }

@@ -6,8 +6,13 @@ export const API_VERSION = "particle.dev/v1";
 
 const packageSpec = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/, "must be a Debian package name, optionally :ARCH or =VERSION");
-const imageName = z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/);
+  .regex(
+    /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/,
+    "must be a Debian package name, optionally :ARCH or =VERSION",
+  );
+const imageName = z
+  .string()
+  .regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/);
 const tag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/);
 const simpleName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/);
 
@@ -24,8 +29,19 @@ export const BootstrapSpec = z
 export type BootstrapSpec = z.infer<typeof BootstrapSpec>;
 
 const AptKey = z.union([
-  z.object({ url: z.string().url().describe("Fetched when the recipe is built; its bytes are part of the step's cache key.") }).strict(),
-  z.object({ armored: z.string().includes("BEGIN PGP PUBLIC KEY BLOCK").describe("An ASCII-armored public key.") }).strict(),
+  z
+    .object({
+      url: z
+        .string()
+        .url()
+        .describe("Fetched when the recipe is built; its bytes are part of the step's cache key."),
+    })
+    .strict(),
+  z
+    .object({
+      armored: z.string().includes("BEGIN PGP PUBLIC KEY BLOCK").describe("An ASCII-armored public key."),
+    })
+    .strict(),
 ]);
 
 export const AptSource = z
@@ -42,9 +58,15 @@ export type AptSource = z.infer<typeof AptSource>;
 
 export const RecipeFile = z
   .object({
-    path: z.string().regex(/^\/[^\0]+$/, "must be an absolute path").refine((p) => !p.split("/").includes(".."), "must not contain .."),
+    path: z
+      .string()
+      .regex(/^\/[^\0]+$/, "must be an absolute path")
+      .refine((p) => !p.split("/").includes(".."), "must not contain .."),
     content: z.string().describe("The file's content, written verbatim."),
-    mode: z.string().regex(/^0?[0-7]{3,4}$/).default("0644"),
+    mode: z
+      .string()
+      .regex(/^0?[0-7]{3,4}$/)
+      .default("0644"),
   })
   .strict();
 
@@ -55,14 +77,20 @@ export const RecipeUser = z
     groups: z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/)).default([]),
     shell: z.string().regex(/^\//).default("/bin/bash"),
     system: z.boolean().default(false),
-    passwordHash: z.string().optional().describe("A crypt(3) hash for /etc/shadow; default a locked password."),
+    passwordHash: z
+      .string()
+      .optional()
+      .describe("A crypt(3) hash for /etc/shadow; default a locked password."),
   })
   .strict();
 
 export const RecipeScript = z
   .object({
     name: simpleName,
-    run: z.string().min(1).describe("A POSIX sh script run inside the image (chrooted, no network, no daemons)."),
+    run: z
+      .string()
+      .min(1)
+      .describe("A POSIX sh script run inside the image (chrooted, no network, no daemons)."),
   })
   .strict();
 
@@ -78,10 +106,15 @@ export const Recipe = z
       })
       .strict(),
     base: z.union([
-      z.object({ image: z.string().min(1).describe("An image in the store (NAME/TAG or NAME:TAG).") }).strict(),
+      z
+        .object({ image: z.string().min(1).describe("An image in the store (NAME/TAG or NAME:TAG).") })
+        .strict(),
       z.object({ bootstrap: BootstrapSpec }).strict(),
     ]),
-    architectures: z.array(simpleName).default([]).describe("Foreign architectures to enable (i386 for 32-bit games)."),
+    architectures: z
+      .array(simpleName)
+      .default([])
+      .describe("Foreign architectures to enable (i386 for 32-bit games)."),
     sources: z.array(AptSource).default([]),
     packages: z.array(packageSpec).default([]),
     remove: z.array(packageSpec).default([]),

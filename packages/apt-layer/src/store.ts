@@ -37,21 +37,39 @@ export interface ImageStore {
   readonly root: string;
   createLayer(
     dir: string,
-    options?: { format?: "squashfs" | "erofs"; compression?: string; level?: number; sourceDateEpoch?: number },
+    options?: {
+      format?: "squashfs" | "erofs";
+      compression?: string;
+      level?: number;
+      sourceDateEpoch?: number;
+    },
   ): Promise<Descriptor>;
   commitImage(input: CommitInput): Promise<ImageInfo>;
   resolve(ref: string): Promise<ImageInfo>;
   list(): Promise<ImageInfo[]>;
-  mount(ref: string, target: string, options?: { writable?: "tmpfs" | { upper: string; work: string } }): Promise<void>;
+  mount(
+    ref: string,
+    target: string,
+    options?: { writable?: "tmpfs" | { upper: string; work: string } },
+  ): Promise<void>;
   unmount(target: string): Promise<void>;
 }
 
+export interface OpenStoreOptions {
+  /** Create the store if it does not exist. @default false */
+  readonly create?: boolean;
+  /** Where the store records its mounts. @default the store's default (/run/particle) */
+  readonly runDir?: string;
+  /** How long to wait for another writer of the store. */
+  readonly lockTimeoutMs?: number;
+}
+
 interface StoreClass {
-  open(root: string, options?: { create?: boolean }): Promise<ImageStore>;
+  open(root: string, options?: OpenStoreOptions): Promise<ImageStore>;
 }
 
 /** Opens (or creates) the image store at `root`. */
-export async function openStore(root: string, options: { create?: boolean } = {}): Promise<ImageStore> {
+export async function openStore(root: string, options: OpenStoreOptions = {}): Promise<ImageStore> {
   const Store = (composefs as Record<string, unknown>).Store as StoreClass | undefined;
   if (Store === undefined) throw moduleUnavailable("@particle/composefs", "the image store");
   return Store.open(root, options);

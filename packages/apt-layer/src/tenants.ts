@@ -72,7 +72,12 @@ export async function tenantUsage(store: ImageStore, tenant: string): Promise<nu
 }
 
 /** Throws QUOTA_EXCEEDED when adding `addBytes` would take the tenant over its quota. */
-export async function checkTenantQuota(store: ImageStore, tenant: string, entry: Tenant, newLayers: readonly { digest: string; size: number }[]): Promise<void> {
+export async function checkTenantQuota(
+  store: ImageStore,
+  tenant: string,
+  entry: Tenant,
+  newLayers: readonly { digest: string; size: number }[],
+): Promise<void> {
   const images = (await store.list()).filter((i) => i.name.startsWith(`${tenant}/`));
   const known = new Set(images.flatMap((i) => i.layers.map((l) => l.digest)));
   const used = await tenantUsage(store, tenant);

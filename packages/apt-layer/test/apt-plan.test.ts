@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { groupPlan, missingPackages, parseAptSimulation } from "../src/apt-plan.js";
 import { debPath } from "../src/apt.js";
+import { groupPlan, missingPackages, parseAptSimulation } from "../src/apt-plan.js";
 
 const SIMULATION = `NOTE: This is only a simulation!
 Reading package lists...
@@ -22,22 +22,51 @@ Purg vim-tiny [2:9.0.1378-2]
 describe("parseAptSimulation", () => {
   it("reads installs, upgrades, configures and removals in order", () => {
     const plan = parseAptSimulation(SIMULATION);
-    expect(plan[0]).toEqual({ action: "install", name: "libonig5", version: "6.9.8-1", architecture: "amd64" });
-    expect(plan.find((a) => a.name === "tzdata")).toEqual({ action: "install", name: "tzdata", version: "2025b-0+deb12u1", previous: "2024a-0+deb12u1", architecture: "all" });
-    expect(plan.find((a) => a.action === "remove")).toEqual({ action: "remove", name: "nano", previous: "7.2-1" });
-    expect(plan.find((a) => a.action === "purge")).toEqual({ action: "purge", name: "vim-tiny", previous: "2:9.0.1378-2" });
+    expect(plan[0]).toEqual({
+      action: "install",
+      name: "libonig5",
+      version: "6.9.8-1",
+      architecture: "amd64",
+    });
+    expect(plan.find((a) => a.name === "tzdata")).toEqual({
+      action: "install",
+      name: "tzdata",
+      version: "2025b-0+deb12u1",
+      previous: "2024a-0+deb12u1",
+      architecture: "all",
+    });
+    expect(plan.find((a) => a.action === "remove")).toEqual({
+      action: "remove",
+      name: "nano",
+      previous: "7.2-1",
+    });
+    expect(plan.find((a) => a.action === "purge")).toEqual({
+      action: "purge",
+      name: "vim-tiny",
+      previous: "2:9.0.1378-2",
+    });
     expect(plan.find((a) => a.name === "libc6:i386")).toMatchObject({ architecture: "i386" });
   });
 
   it("groups a plan into dpkg calls in apt's order", () => {
     const groups = groupPlan(parseAptSimulation(SIMULATION));
-    expect(groups.map((g) => g.action)).toEqual(["install", "configure", "install", "configure", "install", "remove", "purge"]);
+    expect(groups.map((g) => g.action)).toEqual([
+      "install",
+      "configure",
+      "install",
+      "configure",
+      "install",
+      "remove",
+      "purge",
+    ]);
     expect(groups[0]?.names).toEqual(["libonig5:amd64", "libjq1:amd64", "jq:amd64"]);
     expect(groups[2]?.names).toEqual(["tzdata"]);
   });
 
   it("names the cached .deb with apt's escaped epoch", () => {
-    expect(debPath({ action: "install", name: "vim", version: "2:9.0-1", architecture: "amd64" })).toBe("/var/cache/apt/archives/vim_2%3a9.0-1_amd64.deb");
+    expect(debPath({ action: "install", name: "vim", version: "2:9.0-1", architecture: "amd64" })).toBe(
+      "/var/cache/apt/archives/vim_2%3a9.0-1_amd64.deb",
+    );
   });
 });
 

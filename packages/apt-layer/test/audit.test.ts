@@ -29,28 +29,38 @@ describe("audit log hash chain", () => {
   it("detects an edited entry", () => {
     const entries = chain(3);
     const forged = text(entries).replace('"result":"failure"', '"result":"success"');
-    expect(() => verifyAuditText(forged)).toThrow(expect.objectContaining({ code: "AUDIT_TAMPERED", context: expect.objectContaining({ seq: 2 }) }));
+    expect(() => verifyAuditText(forged)).toThrow(
+      expect.objectContaining({ code: "AUDIT_TAMPERED", context: expect.objectContaining({ seq: 2 }) }),
+    );
   });
 
   it("detects a removed entry", () => {
     const entries = chain(3);
-    expect(() => verifyAuditText(text([entries[0] as AuditEntry, entries[2] as AuditEntry]))).toThrow(/entry 2/);
+    expect(() => verifyAuditText(text([entries[0] as AuditEntry, entries[2] as AuditEntry]))).toThrow(
+      /entry 2/,
+    );
   });
 
   it("detects an entry re-hashed after editing (the next link breaks)", () => {
     const entries = chain(3);
     const { hash: _h, ...body } = { ...(entries[1] as AuditEntry), target: "other" };
     const rehashed = chainEntry(entries[0], { ...body, time: body.time });
-    expect(() => verifyAuditText(text([entries[0] as AuditEntry, rehashed, entries[2] as AuditEntry]))).toThrow(/entry 3/);
+    expect(() =>
+      verifyAuditText(text([entries[0] as AuditEntry, rehashed, entries[2] as AuditEntry])),
+    ).toThrow(/entry 3/);
   });
 
   it("detects reordering and garbage", () => {
     const entries = chain(2);
-    expect(() => verifyAuditText(text([entries[1] as AuditEntry, entries[0] as AuditEntry]))).toThrow(/entry 1/);
+    expect(() => verifyAuditText(text([entries[1] as AuditEntry, entries[0] as AuditEntry]))).toThrow(
+      /entry 1/,
+    );
     expect(() => verifyAuditText(`${text(entries)}{not json\n`)).toThrow(/entry 3: not valid JSON/);
   });
 
   it("hashes canonical JSON, independent of key order", () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: null } })).toBe('{"a":{"c":null,"d":[2,{"e":0,"f":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[2,{"e":0,"f":1}]},"b":1}',
+    );
   });
 });

@@ -30,7 +30,21 @@ describe("build environment", () => {
       expect(offline.split("\n").filter((l) => l.includes(":")).length).toBe(1);
       expect((await env.run(["cat", "/usr/sbin/policy-rc.d"])).stdout).toContain("exit 101");
       expect((await env.run(["ls", "/dev"])).stdout.split("\n").sort()).toEqual(
-        ["fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"].sort(),
+        [
+          "fd",
+          "full",
+          "null",
+          "ptmx",
+          "pts",
+          "random",
+          "shm",
+          "stderr",
+          "stdin",
+          "stdout",
+          "tty",
+          "urandom",
+          "zero",
+        ].sort(),
       );
       await expect(env.run(["touch", "/sys/apt-layer-probe"])).rejects.toThrow();
       await aptUpdate(env);

@@ -52,7 +52,9 @@ describe("parseDpkgStatus", () => {
   it("reads source name and version, size and maintainer", () => {
     const zlib = parseDpkgStatus(STATUS).find((p) => p.name === "zlib1g");
     expect(zlib).toMatchObject({ source: "zlib", sourceVersion: "1:1.2.13.dfsg-1", installedSize: 168 });
-    expect(parseDpkgStatus(STATUS).find((p) => p.name === "bash")?.maintainer).toBe("Matthias Klose <doko@debian.org>");
+    expect(parseDpkgStatus(STATUS).find((p) => p.name === "bash")?.maintainer).toBe(
+      "Matthias Klose <doko@debian.org>",
+    );
   });
 
   it("keeps continuation lines of multi-line fields", () => {

@@ -21,5 +21,10 @@ export async function hashTree(root: string): Promise<string> {
 
 /** The host state apt-layer must never touch. */
 export async function hostState(): Promise<{ etc: string; dpkgStatus: string }> {
-  return { etc: await hashTree("/etc"), dpkgStatus: createHash("sha256").update(await fs.readFile("/var/lib/dpkg/status")).digest("hex") };
+  return {
+    etc: await hashTree("/etc"),
+    dpkgStatus: createHash("sha256")
+      .update(await fs.readFile("/var/lib/dpkg/status"))
+      .digest("hex"),
+  };
 }

@@ -3,12 +3,16 @@ import { packageNameOf, parseImageRef, validatePackageSpecs } from "../src/names
 
 describe("package names", () => {
   it("accepts Debian names with an architecture or a version", () => {
-    expect(validatePackageSpecs(["jq", "libc6:i386", "g++", "steam-installer=1:1.0.0.78-1", "libstdc++6"])).toHaveLength(5);
+    expect(
+      validatePackageSpecs(["jq", "libc6:i386", "g++", "steam-installer=1:1.0.0.78-1", "libstdc++6"]),
+    ).toHaveLength(5);
   });
 
   for (const bad of ["-oDpkg::Pre-Invoke=x", "Jq", "a", "../etc", "foo bar", "pkg;rm", ""]) {
     it(`refuses ${JSON.stringify(bad)}`, () => {
-      expect(() => validatePackageSpecs([bad])).toThrow(expect.objectContaining({ code: "PACKAGE_NAME_INVALID" }));
+      expect(() => validatePackageSpecs([bad])).toThrow(
+        expect.objectContaining({ code: "PACKAGE_NAME_INVALID" }),
+      );
     });
   }
 

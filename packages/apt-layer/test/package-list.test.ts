@@ -31,7 +31,9 @@ describe("package lists", () => {
     const diff = diffPackageLists(a, b);
     expect(diff.added.map((p) => p.name)).toEqual(["jq"]);
     expect(diff.removed.map((p) => p.name)).toEqual(["nano"]);
-    expect(diff.upgraded).toEqual([{ name: "bash", architecture: "amd64", from: "5.2.15-2", to: "5.2.15-2+b2" }]);
+    expect(diff.upgraded).toEqual([
+      { name: "bash", architecture: "amd64", from: "5.2.15-2", to: "5.2.15-2+b2" },
+    ]);
     // 1.2.14 without an epoch is older than 1:1.2.13.
     expect(diff.downgraded.map((c) => c.name)).toEqual(["zlib1g"]);
   });
@@ -39,8 +41,14 @@ describe("package lists", () => {
 
 describe("requested packages accumulate across layers", () => {
   it("adds new requests and drops removed ones", () => {
-    const base = { [LABELS.requested]: JSON.stringify(["jq", "nano"]), [LABELS.removed]: JSON.stringify(["vim-tiny"]) };
-    expect(mergeRequests(base, ["curl", "vim-tiny"], ["nano"])).toEqual({ requested: ["curl", "jq", "vim-tiny"], removed: ["nano"] });
+    const base = {
+      [LABELS.requested]: JSON.stringify(["jq", "nano"]),
+      [LABELS.removed]: JSON.stringify(["vim-tiny"]),
+    };
+    expect(mergeRequests(base, ["curl", "vim-tiny"], ["nano"])).toEqual({
+      requested: ["curl", "jq", "vim-tiny"],
+      removed: ["nano"],
+    });
   });
   it("starts empty on a base that apt-layer did not build", () => {
     expect(mergeRequests({}, ["jq"], [])).toEqual({ requested: ["jq"], removed: [] });

@@ -15,7 +15,11 @@ describe("SPDX 2.3 SBOM", () => {
   });
 
   it("has the SPDX 2.3 document fields", () => {
-    expect(doc).toMatchObject({ spdxVersion: "SPDX-2.3", dataLicense: "CC0-1.0", SPDXID: "SPDXRef-DOCUMENT" });
+    expect(doc).toMatchObject({
+      spdxVersion: "SPDX-2.3",
+      dataLicense: "CC0-1.0",
+      SPDXID: "SPDXRef-DOCUMENT",
+    });
     expect(doc.creationInfo.created).toBe("2026-11-25T18:00:00Z");
     expect(doc.documentNamespace).toMatch(/^https:\/\//);
   });

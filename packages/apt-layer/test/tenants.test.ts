@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { API_VERSION, type TenantsFile } from "../src/spec.js";
 import { authorizeTenant, tenantOfImage } from "../src/tenants.js";
 
-const tenants: TenantsFile = { apiVersion: API_VERSION, kind: "Tenants", tenants: { acme: { quotaBytes: 1000, group: "acme-admins" } } };
+const tenants: TenantsFile = {
+  apiVersion: API_VERSION,
+  kind: "Tenants",
+  tenants: { acme: { quotaBytes: 1000, group: "acme-admins" } },
+};
 
 describe("tenants", () => {
   it("finds the tenant of a qualified image name", () => {
@@ -12,11 +16,17 @@ describe("tenants", () => {
   });
 
   it("lets root and group members in, and refuses others", () => {
-    expect(authorizeTenant(tenants, "acme", { uid: 0, name: "root", groups: [] })).toMatchObject({ quotaBytes: 1000 });
-    expect(authorizeTenant(tenants, "acme", { uid: 1000, name: "ann", groups: ["users", "acme-admins"] })).toBeDefined();
+    expect(authorizeTenant(tenants, "acme", { uid: 0, name: "root", groups: [] })).toMatchObject({
+      quotaBytes: 1000,
+    });
+    expect(
+      authorizeTenant(tenants, "acme", { uid: 1000, name: "ann", groups: ["users", "acme-admins"] }),
+    ).toBeDefined();
     expect(() => authorizeTenant(tenants, "acme", { uid: 1001, name: "bob", groups: ["users"] })).toThrow(
       expect.objectContaining({ code: "TENANT_DENIED", exitCode: 10 }),
     );
-    expect(() => authorizeTenant(tenants, "nobody", { uid: 0, name: "root", groups: [] })).toThrow(expect.objectContaining({ code: "TENANT_NOT_FOUND" }));
+    expect(() => authorizeTenant(tenants, "nobody", { uid: 0, name: "root", groups: [] })).toThrow(
+      expect.objectContaining({ code: "TENANT_NOT_FOUND" }),
+    );
   });
 });

@@ -27,12 +27,29 @@ const LINKS: readonly [string, string][] = [
 export async function mountMinimalDev(dev: string): Promise<void> {
   await mount({ source: "tmpfs", target: dev, type: "tmpfs", options: ["mode=0755", "nosuid", "size=16m"] });
   for (const node of NODES) {
-    await run("mknod", ["-m", "0666", path.join(dev, node.name), "c", String(node.major), String(node.minor)]);
+    await run("mknod", [
+      "-m",
+      "0666",
+      path.join(dev, node.name),
+      "c",
+      String(node.major),
+      String(node.minor),
+    ]);
   }
   for (const [name, target] of LINKS) await fs.symlink(target, path.join(dev, name));
   await fs.mkdir(path.join(dev, "pts"));
   await fs.mkdir(path.join(dev, "shm"), { mode: 0o1777 });
   await fs.chmod(path.join(dev, "shm"), 0o1777);
-  await mount({ source: "devpts", target: path.join(dev, "pts"), type: "devpts", options: ["newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] });
-  await mount({ source: "tmpfs", target: path.join(dev, "shm"), type: "tmpfs", options: ["mode=1777", "nosuid", "nodev"] });
+  await mount({
+    source: "devpts",
+    target: path.join(dev, "pts"),
+    type: "devpts",
+    options: ["newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+  });
+  await mount({
+    source: "tmpfs",
+    target: path.join(dev, "shm"),
+    type: "tmpfs",
+    options: ["mode=1777", "nosuid", "nodev"],
+  });
 }

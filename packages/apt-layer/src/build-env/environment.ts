@@ -34,7 +34,8 @@ export interface BuildEnvironmentOptions {
   readonly sourceDateEpoch?: number;
 }
 
-const POLICY_RC_D = "#!/bin/sh\n# Written by apt-layer for the duration of a build: no daemon starts in a build.\nexit 101\n";
+const POLICY_RC_D =
+  "#!/bin/sh\n# Written by apt-layer for the duration of a build: no daemon starts in a build.\nexit 101\n";
 
 /** Environment of every command run in a build. */
 const BUILD_ENV: Readonly<Record<string, string>> = {
@@ -82,17 +83,27 @@ export class BuildEnvironment {
    * Prepares an overlay that is already mounted at `root` (a live overlay between two commands).
    * `close({ keepOverlay: true })` then leaves the overlay itself mounted.
    */
-  static async enter(root: string, upper: string, options: Pick<BuildEnvironmentOptions, "aptCache" | "sourceDateEpoch">): Promise<BuildEnvironment> {
+  static async enter(
+    root: string,
+    upper: string,
+    options: Pick<BuildEnvironmentOptions, "aptCache" | "sourceDateEpoch">,
+  ): Promise<BuildEnvironment> {
     const before = new Set((await mountsBelow(root)).map((m) => m.id));
     try {
       await mountMinimalDev(path.join(root, "dev"));
       await bindMount("/sys", path.join(root, "sys"), { readOnly: true });
       for (const dir of ["tmp", "run"]) {
-        await mount({ source: "tmpfs", target: path.join(root, dir), type: "tmpfs", options: ["mode=1777", "nosuid", "nodev", "size=1g"] });
+        await mount({
+          source: "tmpfs",
+          target: path.join(root, dir),
+          type: "tmpfs",
+          options: ["mode=1777", "nosuid", "nodev", "size=1g"],
+        });
       }
       await fs.mkdir(path.join(root, "run/lock"), { mode: 0o1777 });
       const resolv = path.join(root, "etc/resolv.conf");
-      if ((await pathExists("/etc/resolv.conf")) && (await isRegularFile(resolv))) await bindMount("/etc/resolv.conf", resolv, { readOnly: true });
+      if ((await pathExists("/etc/resolv.conf")) && (await isRegularFile(resolv)))
+        await bindMount("/etc/resolv.conf", resolv, { readOnly: true });
       for (const [inside, outside] of [
         ["var/cache/apt/archives", "archives"],
         ["var/lib/apt/lists", "lists"],
@@ -104,7 +115,13 @@ export class BuildEnvironment {
       const policy = path.join(root, "usr/sbin/policy-rc.d");
       const wrotePolicy = !(await pathExists(policy));
       if (wrotePolicy) await fs.writeFile(policy, POLICY_RC_D, { mode: 0o755 });
-      return new BuildEnvironment(root, upper, wrotePolicy, String(options.sourceDateEpoch ?? BUILD_ENV.SOURCE_DATE_EPOCH), before);
+      return new BuildEnvironment(
+        root,
+        upper,
+        wrotePolicy,
+        String(options.sourceDateEpoch ?? BUILD_ENV.SOURCE_DATE_EPOCH),
+        before,
+      );
     } catch (error) {
       await unmountAdded(root, before);
       throw error;
@@ -112,7 +129,10 @@ export class BuildEnvironment {
   }
 
   /** Runs a command inside the environment; `network: false` (the default) gives it no network at all. */
-  async run(argv: readonly string[], options: { network?: boolean; input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  async run(
+    argv: readonly string[],
+    options: { network?: boolean; input?: string; env?: Record<string, string> } = {},
+  ): Promise<RunResult> {
     return runIsolated(argv, {
       root: this.root,
       network: options.network ?? false,

@@ -1,0 +1,104 @@
+import {
+  type LayerResult,
+  layerPackages,
+  parseImageRef,
+  storeRef,
+  validatePackageSpecs,
+} from "@particle/apt-layer";
+import { type CommandContext, defineCommand, stringOption } from "@particle/cli-kit";
+import { open, usage } from "../open.js";
+
+const BUILD_OPTIONS = {
+  direct: { type: "boolean" },
+  "no-recommends": { type: "boolean" },
+  replace: { type: "boolean" },
+} as const;
+
+const BUILD_HELP = {
+  direct:
+    "install with dpkg directly in apt's order, without per-file fsync (see README for the measured ratio)",
+  "no-recommends": "do not install Recommends",
+  replace: "move the tag if the new image already exists",
+};
+
+/** Refuses bad names before the store is opened (the library checks again). */
+function checkRequest(base: string, target: string, packages: readonly string[]): void {
+  storeRef(base);
+  parseImageRef(target);
+  validatePackageSpecs(packages);
+}
+
+function report(ctx: CommandContext, result: LayerResult): void {
+  const installed = result.plan.filter((a) => a.action === "install");
+  const removed = result.plan.filter((a) => a.action === "remove" || a.action === "purge");
+  ctx.out.result(
+    "LayerResult",
+    {
+      image: `${result.image.name}:${result.image.tag}`,
+      manifestDigest: result.image.manifestDigest,
+      layer: result.layer,
+      installed: installed.map((a) => ({ name: a.name, version: a.version, architecture: a.architecture })),
+      removed: removed.map((a) => a.name),
+    },
+    (d) =>
+      `${d.image} ${d.manifestDigest}\n  ${d.installed.length} packages installed, ${d.removed.length} removed; layer ${d.layer.digest} (${d.layer.size} bytes)`,
+  );
+}
+
+/** The seed's form: `apt-layer BASE NEW PKG...`. */
+export const seedCommand = defineCommand({
+  path: [],
+  usage: "BASE NEW PKG...",
+  summary: "Make image NEW by installing packages on image BASE (one atomic transaction)",
+  args: [3, Number.POSITIVE_INFINITY],
+  options: BUILD_OPTIONS,
+  optionHelp: BUILD_HELP,
+  async run(ctx, parsed) {
+    const [base, target, ...install] = parsed.positionals as [string, string, ...string[]];
+    checkRequest(base, target, install);
+    const result = await layerPackages(await open(ctx), {
+      base,
+      target,
+      install,
+      direct: Boolean(parsed.values.direct),
+      recommends: !parsed.values["no-recommends"],
+      replace: Boolean(parsed.values.replace),
+    });
+    report(ctx, result);
+    return 0;
+  },
+});
+
+function layerVerb(verb: "install" | "remove") {
+  return defineCommand({
+    path: [verb],
+    usage: "--image IMAGE PKG...",
+    summary: `${verb === "install" ? "Install packages on" : "Remove packages from"} an image, as a new layer (the tag moves; the old image stays in its history)`,
+    args: [1, Number.POSITIVE_INFINITY],
+    options: { image: { type: "string" }, to: { type: "string" }, ...BUILD_OPTIONS },
+    optionHelp: {
+      image: "the image to change (required)",
+      to: "commit as this image instead of moving IMAGE's tag",
+      ...BUILD_HELP,
+    },
+    async run(ctx, parsed) {
+      const image = stringOption(parsed, "image");
+      if (!image) throw usage(`${verb} needs --image IMAGE`);
+      const to = stringOption(parsed, "to");
+      checkRequest(image, to ?? image, parsed.positionals);
+      const result = await layerPackages(await open(ctx), {
+        base: image,
+        target: to ?? image,
+        [verb]: parsed.positionals,
+        direct: Boolean(parsed.values.direct),
+        recommends: !parsed.values["no-recommends"],
+        replace: to === undefined || Boolean(parsed.values.replace),
+      });
+      report(ctx, result);
+      return 0;
+    },
+  });
+}
+
+export const installCommand = layerVerb("install");
+export const removeCommand = layerVerb("remove");

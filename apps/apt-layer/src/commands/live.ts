@@ -1,0 +1,106 @@
+import { type LiveStatus, liveCommit, liveInstall, liveRollback, liveStatus } from "@particle/apt-layer";
+import { type CommandContext, defineCommand, stringOption } from "@particle/cli-kit";
+import { open, usage } from "../open.js";
+
+const ROOT = { root: { type: "string" } } as const;
+const ROOT_HELP = {
+  root: "the root filesystem the live overlay covers (a mounted image; default /, which is not supported yet)",
+};
+
+function rootOf(parsed: { values: Readonly<Record<string, unknown>> }): string {
+  return typeof parsed.values.root === "string" ? parsed.values.root : "/";
+}
+
+function report(ctx: CommandContext, status: LiveStatus): void {
+  ctx.out.result("LiveStatus", status, (s) => {
+    if (!s.active) return `no live overlay on ${s.root}`;
+    const c = s.changes;
+    return [
+      `live overlay on ${s.root} (image ${s.base}, since ${s.startedAt})`,
+      `  requested: ${s.installed.join(" ") || "-"}`,
+      ...(c
+        ? [
+            `  ${c.added.length} added, ${c.removed.length} removed, ${c.upgraded.length} upgraded since the image`,
+          ]
+        : []),
+    ].join("\n");
+  });
+}
+
+export const liveInstallCommand = defineCommand({
+  path: ["live", "install"],
+  usage: "PKG...",
+  summary: "Install packages into a live overlay, without a reboot (--live-install)",
+  args: [1, Number.POSITIVE_INFINITY],
+  options: { ...ROOT, base: { type: "string" }, direct: { type: "boolean" } },
+  optionHelp: {
+    ...ROOT_HELP,
+    base: "the image the root runs (needed when starting the overlay)",
+    direct: "install with dpkg directly",
+  },
+  async run(ctx, parsed) {
+    const base = stringOption(parsed, "base");
+    report(
+      ctx,
+      await liveInstall(await open(ctx), {
+        root: rootOf(parsed),
+        packages: parsed.positionals,
+        ...(base ? { base } : {}),
+        direct: Boolean(parsed.values.direct),
+      }),
+    );
+    return 0;
+  },
+});
+
+export const liveCommitCommand = defineCommand({
+  path: ["live", "commit"],
+  usage: "MESSAGE",
+  summary: "Turn the live changes into a new image and end the overlay (--live-commit)",
+  args: 1,
+  options: { ...ROOT, to: { type: "string" } },
+  optionHelp: { ...ROOT_HELP, to: "commit as this image (default: move the running image's tag)" },
+  async run(ctx, parsed) {
+    const message = parsed.positionals[0] as string;
+    if (!message.trim()) throw usage("--live-commit needs a non-empty message");
+    const to = stringOption(parsed, "to");
+    const result = await liveCommit(await open(ctx), {
+      root: rootOf(parsed),
+      message,
+      ...(to ? { target: to } : {}),
+    });
+    ctx.out.result(
+      "LiveCommit",
+      {
+        image: `${result.image.name}:${result.image.tag}`,
+        manifestDigest: result.image.manifestDigest,
+        deployment: result.deployment,
+      },
+      (d) =>
+        `${d.image} ${d.manifestDigest}\n  deploy it for the next boot with bootc (switch to ${d.image})`,
+    );
+    return 0;
+  },
+});
+
+export const liveRollbackCommand = defineCommand({
+  path: ["live", "rollback"],
+  summary: "Discard the live overlay (--live-rollback)",
+  options: ROOT,
+  optionHelp: ROOT_HELP,
+  async run(ctx, parsed) {
+    report(ctx, await liveRollback(await open(ctx), rootOf(parsed)));
+    return 0;
+  },
+});
+
+export const liveStatusCommand = defineCommand({
+  path: ["live", "status"],
+  summary: "Show the live overlay and its package changes (--live-status)",
+  options: ROOT,
+  optionHelp: ROOT_HELP,
+  async run(ctx, parsed) {
+    report(ctx, await liveStatus(await open(ctx), rootOf(parsed)));
+    return 0;
+  },
+});

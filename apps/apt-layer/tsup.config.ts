@@ -1,0 +1,3 @@
+import { cliConfig } from "@particle/build-config/tsup";
+
+export default cliConfig({ "apt-layer": "src/main.ts" });
