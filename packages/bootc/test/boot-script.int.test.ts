@@ -1,0 +1,140 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { Store } from "@particle/composefs";
+import { run } from "@particle/runtime";
+import { requireRoot, scratchDir } from "@particle/test-kit";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initSysroot, switchImage } from "../src/index.js";
+import { baseTree, writeTree } from "./support/images.js";
+
+/**
+ * The initramfs script, run as initramfs-tools runs it — with klibc's sh and only klibc's tools on
+ * PATH (minbase images have no busybox) — against a physical root on its own ext4 filesystem, in a
+ * private mount namespace. Proves the mount logic without booting.
+ */
+
+const SCRIPT = path.join(import.meta.dirname, "../boot/initramfs-tools/scripts/local-bottom/particle");
+const KLIBC = "/usr/lib/klibc/bin";
+
+beforeAll(() => requireRoot());
+
+/** Runs the boot script in a namespace, then `checks` (bash) with the result still mounted; cleans up inside. */
+async function bootScript(
+  dir: string,
+  phys: string,
+  cmdline: string,
+  checks: string,
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  const bin = path.join(dir, "klibc-bin");
+  await fs.mkdir(bin, { recursive: true });
+  for (const tool of await fs.readdir(KLIBC))
+    await fs.symlink(path.join(KLIBC, tool), path.join(bin, tool)).catch(() => {});
+  await fs.writeFile(path.join(dir, "cmdline"), `${cmdline}\n`);
+  const inner = `
+set -u
+cd ${dir}
+mkdir -p root run
+dev=$(losetup --find --show phys.img)
+mount -o ro "$dev" root
+mount -t tmpfs tmpfs run
+PATH=${bin} rootmnt=${dir}/root PARTICLE_CMDLINE=${dir}/cmdline PARTICLE_RUN=${dir}/run/particle ${KLIBC}/sh ${SCRIPT}
+echo "rc=$?"
+${checks}
+loops=$(awk '$5 ~ "/run/particle/layers/" {for (i = 7; i < NF; i++) if ($i == "-") print $(i + 2)}' /proc/self/mountinfo)
+umount -R root run 2>/dev/null || umount -lR root run
+for l in $loops "$dev"; do losetup -d "$l" 2>/dev/null; done
+true
+`;
+  const result = await run("unshare", ["--mount", "--propagation", "private", "bash", "-c", inner]).catch(
+    (e) => e,
+  );
+  return {
+    stdout: result.stdout ?? "",
+    stderr: result.stderr ?? String(result.context?.stderr ?? ""),
+    code: result.exitCode ?? 1,
+  };
+}
+
+async function physicalRoot(name: string) {
+  const dir = await scratchDir(name);
+  const sysroot = await initSysroot(path.join(dir, "sysroot"), { storeRunDir: path.join(dir, "store-run") });
+  const store = await Store.open(sysroot.layout.store, { runDir: path.join(dir, "store-run") });
+  // Two layers: the second overrides a file of the first and deletes another (a whiteout).
+  const lower = path.join(dir, "lower");
+  const upper = path.join(dir, "upper");
+  await writeTree(lower, baseTree("1"));
+  await writeTree(upper, { "etc/issue": "from the top layer\n", "usr/bin/two": "two\n" });
+  await run("mknod", [path.join(upper, "etc/motd"), "c", "0", "0"]);
+  const layers = [await store.createLayer(lower, { level: 3 }), await store.createLayer(upper, { level: 3 })];
+  await store.commitImage({ name: "os", tag: "a", layers });
+  const a = await switchImage(sysroot, { reference: "os:a", kargs: ["ro"], finalize: true });
+  await run("mkfs.ext4", ["-q", "-F", "-d", sysroot.root, path.join(dir, "phys.img"), "256M"]);
+  return { dir, sysroot, a };
+}
+
+describe("initramfs boot script (klibc sh, klibc tools only)", () => {
+  it("boot-script-mounts-the-deployment: read-only layers as /, writable /etc, shared /var, the image's dpkg database", async () => {
+    const { dir, a } = await physicalRoot("bootc-script");
+    const id = a.origin.id;
+    const checks = `
+r=${dir}/root
+echo "issue=$(cat $r/etc/issue)"
+echo "motd=$(test -e $r/etc/motd && echo present || echo absent)"
+echo "two=$(cat $r/usr/bin/two)"
+touch $r/usr/x 2>/dev/null && echo usr=rw || echo usr=ro
+touch $r/x 2>/dev/null && echo root=rw || echo root=ro
+echo edited > $r/etc/edited && echo etc=rw
+echo "upper=$(cat $r/sysroot/particle/deploy/default/${id}/etc/upper/edited)"
+echo "seed=$(cat $r/var/lib/image-seed)"
+echo data > $r/var/data && echo var=rw
+echo "varshared=$(cat $r/sysroot/particle/deploy/default/var/data)"
+echo "dpkg=$(grep Version $r/var/lib/dpkg/status)"
+touch $r/var/lib/dpkg/x 2>/dev/null && echo dpkg=rw || echo dpkg=ro
+echo "booted=$(cat ${dir}/run/particle/booted)"
+echo "image-etc=$(cat ${dir}/run/particle/image/etc/hostname)"
+`;
+    const out = await bootScript(
+      dir,
+      "phys.img",
+      `BOOT_IMAGE=/vmlinuz ro quiet particle.deployment=${a.deployment}`,
+      checks,
+    );
+    const lines = out.stdout.split("\n");
+    expect(lines, out.stderr).toContain("rc=0");
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        "issue=from the top layer",
+        "motd=absent",
+        "two=two",
+        "usr=ro",
+        "root=ro",
+        "etc=rw",
+        "upper=edited",
+        "seed=seeded from the first image",
+        "var=rw",
+        "varshared=data",
+        "dpkg=Version: 1",
+        "dpkg=ro",
+        `booted=${a.deployment}`,
+        "image-etc=particle",
+      ]),
+    );
+  });
+
+  it("leaves the root alone without particle.deployment=, and fails on an unknown or malformed deployment", async () => {
+    const { dir } = await physicalRoot("bootc-script-neg");
+    const plain = await bootScript(
+      dir,
+      "phys.img",
+      "root=/dev/vda2 ro",
+      `test -d ${dir}/root/particle && echo untouched`,
+    );
+    expect(plain.stdout.split("\n")).toEqual(expect.arrayContaining(["rc=0", "untouched"]));
+    const missing = await bootScript(dir, "ro particle.deployment=default/nosuch-0", "");
+    expect(missing.stdout).toContain("rc=1");
+    expect(missing.stderr).toContain("deployment default/nosuch-0 not found");
+    const bad = await bootScript(dir, "ro particle.deployment=../../etc", "");
+    expect(bad.stdout).toContain("rc=1");
+    expect(bad.stderr).toContain("invalid particle.deployment");
+  });
+});
