@@ -125,7 +125,6 @@ echo "image-etc=$(cat ${dir}/run/particle/image/etc/hostname)"
     const { dir } = await physicalRoot("bootc-script-neg");
     const plain = await bootScript(
       dir,
-      "phys.img",
       "root=/dev/vda2 ro",
       `test -d ${dir}/root/particle && echo untouched`,
     );
