@@ -21,7 +21,6 @@ beforeAll(() => requireRoot());
 /** Runs the boot script in a namespace, then `checks` (bash) with the result still mounted; cleans up inside. */
 async function bootScript(
   dir: string,
-  phys: string,
   cmdline: string,
   checks: string,
 ): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -95,7 +94,6 @@ echo "image-etc=$(cat ${dir}/run/particle/image/etc/hostname)"
 `;
     const out = await bootScript(
       dir,
-      "phys.img",
       `BOOT_IMAGE=/vmlinuz ro quiet particle.deployment=${a.deployment}`,
       checks,
     );
