@@ -2,7 +2,7 @@ import { Transaction } from "@particle/runtime";
 import { addBlobBytes, blobSize, hasBlob } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import { readIndex, readJsonBlob, type StorePaths, writeIndex } from "./layout.js";
-import { DEFAULT_TAG, parseRef, parseTagRef } from "./refs.js";
+import { parseRef, parseTagRef } from "./refs.js";
 import { Annotation, type Descriptor, MediaType, OciImageConfig, OciManifest } from "./spec.js";
 import { currentTags, findTag, moveTag } from "./tags.js";
 
@@ -96,7 +96,7 @@ export function buildImageDocuments(input: CommitImageInput): {
  * kill are unreferenced and left for gc. Hold the store's writer lock.
  */
 export async function commitImageWrite(paths: StorePaths, input: CommitImageInput): Promise<ImageInfo> {
-  const { name, tag } = parseTagRef(`${input.name}:${input.tag ?? DEFAULT_TAG}`);
+  const { name, tag } = parseTagRef(input.tag === undefined ? input.name : `${input.name}:${input.tag}`);
   for (const layer of input.layers) {
     if (!(await hasBlob(paths, layer.digest, layer.size)))
       throw StoreErrors.blobMissing(layer.digest, { image: `${name}:${tag}` });

@@ -5,6 +5,7 @@ export type { GcOptions, GcReport } from "./gc.js";
 export type { CommitImageInput, ImageInfo } from "./images.js";
 export {
   type CreateLayerOptions,
+  checkLayerSource,
   type LayerCompression,
   type LayerFormat,
   layerMediaType,

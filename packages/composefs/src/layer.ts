@@ -79,6 +79,12 @@ export function mkfsCommand(dir: string, out: string, options: CreateLayerOption
   };
 }
 
+/** Refuses a layer source that is not a directory (callers check all sources before changing anything). */
+export async function checkLayerSource(dir: string): Promise<void> {
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (!stat?.isDirectory()) throw StoreErrors.notADirectory(dir);
+}
+
 /**
  * Builds a layer blob from a directory tree (a root filesystem or an overlay upper: whiteouts,
  * opaque directories and other xattrs, hardlinks, devices and sparse files are kept by the

@@ -1,0 +1,104 @@
+import { defineCommand, formatBytes, stringList, stringOption } from "@particle/cli-kit";
+import { checkLayerSource, type LayerFormat, parseTagRef } from "@particle/composefs";
+import { ParticleError } from "@particle/runtime";
+import { nonNegative, numberOption, openStore, storeOptionHelp, storeOptions } from "../open.js";
+import { summarize } from "../render.js";
+
+function labels(items: readonly string[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0)
+      throw new ParticleError({
+        code: "USAGE",
+        message: `--label ${item}: expected KEY=VALUE`,
+        hint: "For example: --label org.example.role=base",
+        exit: "usage",
+      });
+    result[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return result;
+}
+
+export const createCommand = defineCommand({
+  path: ["create"],
+  summary:
+    "Make an image from directory trees (one layer each, bottom first), optionally on top of a base image",
+  usage: "NAME[:TAG] DIR...",
+  args: [2, Number.POSITIVE_INFINITY],
+  options: {
+    ...storeOptions,
+    base: { type: "string" },
+    format: { type: "string" },
+    compression: { type: "string" },
+    level: { type: "string" },
+    "source-date-epoch": { type: "string" },
+    label: { type: "string", multiple: true },
+    "built-by": { type: "string" },
+  },
+  optionHelp: {
+    ...storeOptionHelp,
+    base: "put the new layers on top of this image's layers",
+    format: "squashfs or erofs (default: layer.format)",
+    compression:
+      "zstd, gzip, xz, lz4 or none for squashfs; lz4 (lz4hc) or none for erofs (default: layer.compression)",
+    level: "compression level (default: layer.compression_level)",
+    "source-date-epoch": "fixed timestamp for a reproducible layer (default: $SOURCE_DATE_EPOCH)",
+    label: "KEY=VALUE label of the image (repeatable)",
+    "built-by": "what built the image, recorded in its manifest",
+  },
+  async run(ctx, parsed) {
+    const [ref, ...dirs] = parsed.positionals as [string, ...string[]];
+    const format = (stringOption(parsed, "format") ?? ctx.settings.layer.format) as LayerFormat;
+    if (format !== "squashfs" && format !== "erofs") {
+      throw new ParticleError({
+        code: "USAGE",
+        message: `--format ${format}: expected squashfs or erofs`,
+        hint: "Pass --format squashfs or --format erofs.",
+        exit: "usage",
+      });
+    }
+    // The settings' default compression (zstd) is a squashfs one; erofs then uses its own default.
+    const configured = ctx.settings.layer.compression;
+    const compression =
+      stringOption(parsed, "compression") ??
+      (format === "erofs" && configured === "zstd" ? undefined : configured);
+    const epochText = stringOption(parsed, "source-date-epoch") ?? process.env.SOURCE_DATE_EPOCH;
+    const sourceDateEpoch =
+      epochText === undefined ? undefined : nonNegative(epochText, "--source-date-epoch");
+    const { name, tag } = parseTagRef(ref);
+    for (const dir of dirs) await checkLayerSource(dir);
+    const store = await openStore(ctx, parsed, { create: true });
+    const base = stringOption(parsed, "base");
+    const baseImage = base === undefined ? undefined : await store.resolve(base);
+    const layers = [...(baseImage?.layers ?? [])];
+    for (const dir of dirs) {
+      ctx.logger.info({ dir, format }, "creating layer");
+      layers.push(
+        await store.createLayer(dir, {
+          format,
+          compression,
+          level: numberOption(parsed, "level") ?? ctx.settings.layer.compression_level,
+          sourceDateEpoch,
+        }),
+      );
+    }
+    const image = await store.commitImage({
+      name,
+      tag,
+      layers,
+      labels: labels(stringList(parsed, "label")),
+      ...(base ? { parent: `${base}@${baseImage?.manifestDigest}` } : {}),
+      builtBy: stringOption(parsed, "built-by") ?? "particle-composefs create",
+      ...(sourceDateEpoch === undefined ? {} : { created: new Date(sourceDateEpoch * 1000).toISOString() }),
+    });
+    const summary = summarize(image);
+    ctx.out.result(
+      "Image",
+      { image: summary, layers: image.layers },
+      (doc) =>
+        `created ${doc.image.ref} ${doc.image.manifestDigest} (${doc.image.layers} layers, ${formatBytes(doc.image.size)})`,
+    );
+    return 0;
+  },
+});

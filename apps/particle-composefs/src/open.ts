@@ -1,0 +1,48 @@
+import type { CommandContext, OptionSpecs, Parsed } from "@particle/cli-kit";
+import { stringOption } from "@particle/cli-kit";
+import { Store } from "@particle/composefs";
+import { ParticleError } from "@particle/runtime";
+
+/** Options every verb takes: which store, and how long a writer waits for another one. */
+export const storeOptions = {
+  store: { type: "string" },
+  "lock-timeout": { type: "string" },
+} as const satisfies OptionSpecs;
+
+export const storeOptionHelp = {
+  store: "the image store (default: paths.store from the settings)",
+  "lock-timeout": "seconds to wait for another writer before failing (default 0)",
+};
+
+/** A non-negative number option, or a usage error naming it. */
+export function numberOption(parsed: Parsed, name: string): number | undefined {
+  const text = stringOption(parsed, name);
+  return text === undefined ? undefined : nonNegative(text, `--${name}`);
+}
+
+/** Parses a non-negative number given as `what`, or throws a usage error naming it. */
+export function nonNegative(text: string, what: string): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(value)) {
+    throw new ParticleError({
+      code: "USAGE",
+      message: `${what} ${text}: expected a non-negative number`,
+      hint: `For example: ${what} 30`,
+      exit: "usage",
+    });
+  }
+  return value;
+}
+
+/** Opens the store named by --store or the settings; `create` makes it when missing. */
+export async function openStore(
+  ctx: CommandContext,
+  parsed: Parsed,
+  options: { create?: boolean } = {},
+): Promise<Store> {
+  return Store.open(stringOption(parsed, "store") ?? ctx.settings.paths.store, {
+    create: options.create ?? false,
+    runDir: ctx.settings.paths.run,
+    lockTimeoutMs: (numberOption(parsed, "lock-timeout") ?? 0) * 1000,
+  });
+}
