@@ -1,6 +1,13 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { buildMarkerInitramfs, debianRootfs, rootfsKernel } from "@particle/test-kit";
+import { mount } from "@particle/runtime";
+import {
+  buildMarkerInitramfs,
+  createDiskImage,
+  debianRootfs,
+  type Partition,
+  rootfsKernel,
+} from "@particle/test-kit";
 import type { BootEntryInput } from "../src/index.js";
 
 /** The image the tests install bootloaders from: a Debian rootfs with every bootloader package and a kernel. */
@@ -49,4 +56,26 @@ export function markerEntry(
     options: `console=ttyS0 panic=-1 PARTICLE_MARKER=${id}`,
     ...extra,
   };
+}
+
+/** Loop-mounts the ext4 partition of a disk image at `mountPoint` (offset mount: no partition scanning needed). */
+export async function mountPartition(disk: string, partition: Partition, mountPoint: string): Promise<void> {
+  await fs.mkdir(mountPoint, { recursive: true });
+  await mount({
+    source: disk,
+    target: mountPoint,
+    type: "ext4",
+    options: ["loop", `offset=${partition.offset}`, `sizelimit=${partition.size}`],
+  });
+}
+
+/** A GPT disk for BIOS bootloaders: a 1 MiB BIOS boot partition and an ext4 boot partition (number 2). */
+export async function biosDisk(file: string): Promise<Partition> {
+  const table = await createDiskImage(file, [
+    { sizeMiB: 1, type: "bios-boot", name: "bios" },
+    { sizeMiB: 64, type: "linux", name: "boot", content: { type: "ext4", label: "boot" } },
+  ]);
+  const boot = table[1];
+  if (boot === undefined) throw new Error("the boot partition is missing");
+  return boot;
 }

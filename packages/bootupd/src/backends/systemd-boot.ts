@@ -101,7 +101,7 @@ export const systemdBoot: Bootloader = {
       const name = nextBlsFileName(entry, existing);
       keep.add(name);
       const file = path.join(dir, name);
-      const text = renderBlsEntry(entry);
+      const text = renderBlsEntry(entry, entry.id === menu.options.default);
       if ((await readFileIfExists(file)) !== text) await writeFileAtomic(file, text);
     }
     if (menu.options.oneshot !== undefined) {
@@ -117,7 +117,13 @@ export const systemdBoot: Bootloader = {
         oneshotVariable(name),
       );
     }
-    await writeFileAtomic(path.join(espOf(target), "loader/loader.conf"), renderLoaderConf(menu.options));
+    await writeFileAtomic(
+      path.join(espOf(target), "loader/loader.conf"),
+      renderLoaderConf(
+        menu.options,
+        menu.entries.some((e) => e.id === menu.options.default && e.tries !== undefined),
+      ),
+    );
     for (const name of existing) if (!keep.has(name)) await fs.rm(path.join(dir, name), { force: true });
     await fsyncDir(dir);
   },

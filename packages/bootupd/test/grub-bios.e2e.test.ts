@@ -1,0 +1,38 @@
+import path from "node:path";
+import { unmount } from "@particle/runtime";
+import { bootVm, requireRoot, scratchDir } from "@particle/test-kit";
+import { beforeAll, describe, expect, it } from "vitest";
+import { installBootloader, validateBootloader, writeBootEntries } from "../src/index.js";
+import { biosDisk, imageRoot, markerEntry, mountPartition, stageKernel } from "./fixtures.js";
+
+let image: string;
+beforeAll(async () => {
+  requireRoot();
+  image = await imageRoot();
+});
+
+describe("grub-bios", () => {
+  it("boots-under-seabios-and-falls-back-when-the-counter-runs-out", async () => {
+    const dir = await scratchDir("grub-bios");
+    const disk = path.join(dir, "disk.img");
+    const bootPart = await biosDisk(disk);
+    const boot = path.join(dir, "boot");
+    await mountPartition(disk, bootPart, boot);
+    const target = { boot, disk, bootPartition: 2 };
+    const report = await installBootloader(target, { backend: "grub-bios", source: image });
+    expect(report.bootCode.map((c) => c.what)).toEqual(["mbr", "core.img"]);
+    const files = await stageKernel(image, boot);
+    await writeBootEntries(target, [markerEntry("good", files), markerEntry("trial", files, { tries: 1 })], {
+      default: "trial",
+      timeout: 0,
+    });
+    expect((await validateBootloader(target)).valid).toBe(true);
+    await unmount(boot);
+
+    const first = await bootVm({ firmware: "bios", disk, workDir: path.join(dir, "vm1") });
+    expect(first.markers, first.serialLog.slice(-3000)).toEqual(["PARTICLE-MARKER trial"]);
+    // GRUB spent the only try (save_env on ext4); the next boot takes the fallback.
+    const second = await bootVm({ firmware: "bios", disk, workDir: path.join(dir, "vm2") });
+    expect(second.markers, second.serialLog.slice(-3000)).toEqual(["PARTICLE-MARKER good"]);
+  });
+});
