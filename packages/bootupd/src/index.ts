@@ -40,5 +40,5 @@ export {
 export * from "./spec.js";
 export { readState } from "./state.js";
 export { bootloaderStatus, isUpdateAvailable } from "./status.js";
-export type { BootTarget } from "./target.js";
+export { type BootTarget, resolveTarget, type TargetInput } from "./target.js";
 export { validateBootloader } from "./validate.js";

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { pathExists } from "@particle/runtime";
 
 /** Where a bootloader goes. Everything is a directory path, so the same code serves a booted system
  * (mounted ESP and /boot) and an offline image (directories staged, then copied in with mtools). */
@@ -45,5 +46,30 @@ export function statePaths(target: BootTarget) {
     file: path.join(dir, "state.json"),
     journal: path.join(dir, "journal"),
     lock: path.join(dir, "lock"),
+  };
+}
+
+export interface TargetInput {
+  readonly esp?: string;
+  readonly boot?: string;
+  readonly disk?: string;
+  readonly bootPartition?: number;
+  readonly efivars?: string;
+}
+
+/**
+ * A target with a booted system's defaults filled in: /boot (or the ESP, when only it is given) and
+ * /boot/efi as the ESP when it is there.
+ */
+export async function resolveTarget(input: TargetInput): Promise<BootTarget> {
+  const boot = path.resolve(input.boot ?? input.esp ?? "/boot");
+  let esp = input.esp === undefined ? undefined : path.resolve(input.esp);
+  if (esp === undefined && input.boot === undefined && (await pathExists("/boot/efi/EFI"))) esp = "/boot/efi";
+  return {
+    boot,
+    ...(esp === undefined ? {} : { esp }),
+    ...(input.disk === undefined ? {} : { disk: path.resolve(input.disk) }),
+    ...(input.bootPartition === undefined ? {} : { bootPartition: input.bootPartition }),
+    ...(input.efivars === undefined ? {} : { efivars: input.efivars }),
   };
 }

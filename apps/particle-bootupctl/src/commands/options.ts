@@ -1,0 +1,71 @@
+import { type BootTarget, resolveTarget, type SigningKey } from "@particle/bootupd";
+import { type OptionSpecs, type Parsed, stringOption } from "@particle/cli-kit";
+import { ParticleError } from "@particle/runtime";
+
+/** Options that say where the bootloader is: shared by every verb. */
+export const targetOptions = {
+  esp: { type: "string" },
+  boot: { type: "string" },
+  disk: { type: "string" },
+  "boot-partition": { type: "string" },
+  "lock-timeout": { type: "string" },
+} as const satisfies OptionSpecs;
+
+export const targetHelp = {
+  esp: "the mounted ESP, or a directory staged for an offline image (default /boot/efi when present)",
+  boot: "the boot filesystem holding kernels, menus and the state (default /boot, or the ESP)",
+  disk: "disk (block device or image file) for BIOS boot code",
+  "boot-partition": "number of the boot filesystem's partition on --disk",
+  "lock-timeout": "seconds to wait for another bootupd command (default 0)",
+};
+
+export const sourceOptions = {
+  source: { type: "string" },
+  "sb-key": { type: "string" },
+  "sb-cert": { type: "string" },
+} as const satisfies OptionSpecs;
+
+export const sourceHelp = {
+  source: "root of the image whose bootloader files are used (default /)",
+  "sb-key": "PEM key to sign EFI binaries with (passphrase in PARTICLE_SB_PASSPHRASE)",
+  "sb-cert": "PEM certificate of --sb-key",
+};
+
+function usage(message: string, hint: string): ParticleError {
+  return new ParticleError({ code: "USAGE", message, hint, exit: "usage" });
+}
+
+function positiveInt(parsed: Parsed, name: string): number | undefined {
+  const text = stringOption(parsed, name);
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw usage(`--${name} ${text}: expected a positive whole number`, `For example: --${name} 2`);
+  return Number(text);
+}
+
+export function parseTarget(parsed: Parsed): Promise<BootTarget> {
+  return resolveTarget({
+    esp: stringOption(parsed, "esp"),
+    boot: stringOption(parsed, "boot"),
+    disk: stringOption(parsed, "disk"),
+    bootPartition: positiveInt(parsed, "boot-partition"),
+  });
+}
+
+export function lockTimeoutMs(parsed: Parsed): number {
+  return (positiveInt(parsed, "lock-timeout") ?? 0) * 1000;
+}
+
+export function parseSigning(parsed: Parsed): SigningKey | undefined {
+  const key = stringOption(parsed, "sb-key");
+  const cert = stringOption(parsed, "sb-cert");
+  if (key === undefined && cert === undefined) return undefined;
+  if (key === undefined || cert === undefined)
+    throw usage("--sb-key and --sb-cert go together", "Pass both the key and its certificate.");
+  const passphrase = process.env.PARTICLE_SB_PASSPHRASE;
+  return { key, cert, ...(passphrase === undefined ? {} : { passphrase }) };
+}
+
+export function sourceOf(parsed: Parsed): string {
+  return stringOption(parsed, "source") ?? "/";
+}

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { main } from "@particle/cli-kit";
+import { bootupctlCli } from "./cli.js";
+
+await main(bootupctlCli);
