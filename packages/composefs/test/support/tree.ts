@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { run, sha256File } from "@particle/runtime";
+import { promisify } from "node:util";
+import { sha256File } from "@particle/runtime";
 
 /** What a tree comparison looks at for one path. */
 export interface TreeEntry {
@@ -28,17 +30,18 @@ function typeOf(stat: import("node:fs").Stats): string {
   return "socket";
 }
 
-/** Every xattr of every path below `root` (getfattr, hex values), by relative path. */
+/**
+ * Every xattr of every path below `root` (getfattr, hex values), by relative path. A squashfs image
+ * without any xattr answers listxattr with EOPNOTSUPP instead of an empty list: that means "none".
+ */
 async function xattrsOf(root: string): Promise<Map<string, Record<string, string>>> {
-  const { stdout } = await run("getfattr", [
-    "--dump",
-    "--match=-",
-    "--no-dereference",
-    "--absolute-names",
-    "--encoding=hex",
-    "--recursive",
-    root,
-  ]);
+  const { stdout, stderr } = await promisify(execFile)(
+    "getfattr",
+    ["--dump", "--match=-", "--no-dereference", "--absolute-names", "--encoding=hex", "--recursive", root],
+    { maxBuffer: 1 << 30 },
+  ).catch((error: { stdout: string; stderr: string }) => error);
+  const failures = stderr.split("\n").filter((l) => l.trim() && !l.endsWith(": Operation not supported"));
+  if (failures.length > 0) throw new Error(`getfattr failed: ${failures.slice(0, 5).join("; ")}`);
   const result = new Map<string, Record<string, string>>();
   let current: Record<string, string> | undefined;
   for (const line of stdout.split("\n")) {
