@@ -24,6 +24,14 @@ export {
   sameEntry,
   type UpperEntry,
 } from "./etc-merge-plan.js";
+export { type GrubMenuOptions, grubEntryId, grubRenderer } from "./grub.js";
+export {
+  bootupdInstaller,
+  type HostOptions,
+  type ImporterOptions,
+  ociImporter,
+  openSysroot,
+} from "./host.js";
 export {
   type BootloaderInstaller,
   DEFAULT_KARGS,
@@ -37,7 +45,7 @@ export { bootedDeployment, commandLine, editKargs, type KargsEdit, parseKargs } 
 export { type KargsResult, listKargs, updateKargs } from "./kargs-update.js";
 export { findKernels, type ImageKernel, installKernel, kernelChecksum } from "./kernel.js";
 export { deploymentRef, parseDeploymentRef, SysrootLayout } from "./layout.js";
-export { LINTS, type Lint, type LintReport, type LintResult, lintImage } from "./lints.js";
+export { LINTS, type Lint, type LintReport, type LintResult, lintImage, lintStoredImage } from "./lints.js";
 export { defaultTarget, setPinned } from "./pin.js";
 export {
   type BootCompleteResult,

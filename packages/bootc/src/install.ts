@@ -73,6 +73,7 @@ export async function installToFilesystem(
 /** Puts a bootloader's files into a staged ESP directory, taking them from the deployed image (bootupd). */
 export type BootloaderInstaller = (input: {
   espDir: string;
+  bootDir: string;
   imageRoot: string;
   work: string;
 }) => Promise<void>;
@@ -113,7 +114,7 @@ export async function installToDisk(
     });
     const origin = await sysroot.origin(deployment);
     await withImage(sysroot.store, sysroot.layout, origin.image.manifestDigest, (imageRoot) =>
-      options.bootloader({ espDir, imageRoot, work }),
+      options.bootloader({ espDir, bootDir: rootDir, imageRoot, work }),
     );
     await writeDisk(disk, layout, espDir, rootDir, work);
     return { deployment, layout };

@@ -3,6 +3,7 @@ import path from "node:path";
 import { pathExists, readFileIfExists } from "@particle/runtime";
 import { BootcErrors } from "./errors.js";
 import { findKernels } from "./kernel.js";
+import type { DeployStore } from "./store.js";
 
 /**
  * `container lint`: one table of named checks on an image tree, as bootc's lints. Fatal checks make
@@ -176,4 +177,25 @@ export async function lintImage(
     .filter((r) => r.status === "failed" && (r.level === "fatal" || options.fatalWarnings))
     .map((r) => r.id);
   return { results, failed };
+}
+
+/** Lints an image of a store: mounts it read-only at a fresh directory below `workDir` meanwhile. */
+export async function lintStoredImage(
+  store: DeployStore,
+  ref: string,
+  workDir: string,
+  options: { skip?: readonly string[]; fatalWarnings?: boolean } = {},
+): Promise<LintReport> {
+  await fs.mkdir(workDir, { recursive: true });
+  const target = await fs.mkdtemp(path.join(workDir, "lint-"));
+  try {
+    await store.mount(ref, target);
+    try {
+      return await lintImage(target, options);
+    } finally {
+      await store.unmount(target);
+    }
+  } finally {
+    await fs.rm(target, { recursive: true, force: true });
+  }
 }

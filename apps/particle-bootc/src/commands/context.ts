@@ -1,0 +1,23 @@
+import path from "node:path";
+import { type ImageImporter, ociImporter, openSysroot, type Sysroot } from "@particle/bootc";
+import { type CommandContext, type Parsed, stringOption } from "@particle/cli-kit";
+
+/** `--sysroot DIR`, shared by the verbs that act on deployments. */
+export const sysrootOption = { sysroot: { type: "string" } } as const;
+export const sysrootHelp = {
+  sysroot: "the physical root (default: paths.sysroot, /sysroot on a booted system)",
+};
+
+export function sysrootOf(ctx: CommandContext, parsed: Parsed): Promise<Sysroot> {
+  return openSysroot(stringOption(parsed, "sysroot") ?? ctx.settings.paths.sysroot, {
+    runDir: ctx.settings.paths.run,
+  });
+}
+
+export function importerOf(ctx: CommandContext): ImageImporter {
+  return ociImporter({
+    authFile: ctx.settings.registry.auth_file,
+    insecure: ctx.settings.registry.insecure,
+    workDir: path.join(ctx.settings.paths.cache, "bootc-import"),
+  });
+}

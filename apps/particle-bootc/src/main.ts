@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { main } from "@particle/cli-kit";
+import { bootcCli } from "./cli.js";
+
+await main(bootcCli);

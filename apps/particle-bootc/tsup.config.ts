@@ -1,0 +1,3 @@
+import { cliConfig } from "@particle/build-config/tsup";
+
+export default cliConfig({ "particle-bootc": "src/main.ts" });

@@ -1,0 +1,3 @@
+import { particleVitestConfig } from "@particle/build-config/vitest";
+
+export default particleVitestConfig();
