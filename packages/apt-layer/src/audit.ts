@@ -46,7 +46,7 @@ export function chainEntry(previous: AuditEntry | undefined, record: AuditRecord
     kind: "AuditEntry",
     seq: (previous?.seq ?? 0) + 1,
     time: record.time ?? new Date().toISOString(),
-    user: record.user,
+    user: { uid: record.user.uid, name: record.user.name },
     op: record.op,
     target: record.target,
     details: record.details ?? {},

@@ -169,7 +169,7 @@ export async function resolveRecipe(
   const sources = await resolveSources(recipe, options.fetchText);
   const base = await baseImage(ctx, recipe, options.defaults, options.baseOverride);
   const steps = recipeSteps(recipe, sources);
-  const sourceStep = steps.find((s) => s.kind === "sources");
+  const sourceStep = steps.find((s) => s.kind === "apt-setup");
   return withTransaction(
     ctx,
     "apt-layer.resolve",

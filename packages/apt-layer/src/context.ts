@@ -1,7 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
-  isMountPoint,
   mkdirDurable,
   recoverPending,
   Transaction,
@@ -53,7 +52,10 @@ export function buildDirs(workDir: string) {
 async function cleanBuild(ctx: AptLayerContext, workDir: string): Promise<void> {
   const dirs = buildDirs(workDir);
   await unmountAll(path.join(dirs.env, "root"), { lazy: true });
-  if (await isMountPoint(dirs.lower)) await ctx.store.unmount(dirs.lower);
+  // The store records its mounts (layer loop mounts live outside workDir): undo them through it.
+  const lower = path.resolve(dirs.lower);
+  if ((await ctx.store.mounts()).some((r) => r.target === lower))
+    await ctx.store.unmount(lower, { lazy: true });
   await unmountAll(workDir, { lazy: true });
   await fs.rm(workDir, { recursive: true, force: true });
 }

@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { run } from "@particle/runtime";
 
 /**
  * Layer hygiene: removes from an overlay upper what must not travel in a layer: apt's lists and
@@ -101,5 +102,39 @@ export async function cleanUpper(upper: string): Promise<HygieneReport> {
     await fs.writeFile(machineId, "");
     removed.push("etc/machine-id");
   }
+  await stripOverlayXattrs(upper);
   return { removed };
+}
+
+/**
+ * Overlayfs keeps private bookkeeping in `trusted.overlay.*` xattrs of the upper (a per-mount uuid,
+ * origin file handles, impure markers). They differ between builds of the same inputs and mean
+ * nothing in a layer; only `trusted.overlay.opaque` (an opaque directory) is part of the layer's content.
+ */
+export async function stripOverlayXattrs(upper: string): Promise<void> {
+  const { stdout } = await run("getfattr", [
+    "--absolute-names",
+    "--physical",
+    "--recursive",
+    "--match=^trusted\\.overlay\\.",
+    upper,
+  ]);
+  for (const { file, name } of parseGetfattr(stdout)) {
+    if (name !== "trusted.overlay.opaque")
+      await run("setfattr", ["--no-dereference", "--remove", name, "--", file]);
+  }
+}
+
+/** Reads `getfattr` output: `# file: PATH` headers followed by `name` or `name=value` lines (pure). */
+export function parseGetfattr(text: string): { file: string; name: string }[] {
+  const entries: { file: string; name: string }[] = [];
+  let file: string | undefined;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("# file: "))
+      file = line
+        .slice(8)
+        .replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
+    else if (line.trim() && file !== undefined) entries.push({ file, name: line.split("=")[0] as string });
+  }
+  return entries;
 }

@@ -1,27 +1,15 @@
-import * as oci from "@particle/oci";
-import { moduleUnavailable } from "./errors.js";
+import { type ExportOptions, exportImage, type ImportOptions, importImage } from "@particle/oci";
 import type { ImageStore } from "./store.js";
 
 /**
- * `--oci-export` / `--oci-import`: hand-over to @particle/oci, which owns OCI transport. It is looked
- * up at run time because @particle/oci publishes `exportImage(store, ref, destination)` and
- * `importImage(store, source, ref)` in a later release; until then these fail with MODULE_UNAVAILABLE.
+ * `--oci-export` / `--oci-import`: OCI transport belongs to @particle/oci; apt-layer only names the
+ * image and the reference (a registry reference, `oci:DIR`, `oci-archive:FILE`, `docker-archive:FILE`).
+ * An imported image is an ordinary store image, usable as a base.
  */
-type Transfer = (store: ImageStore, from: string, to: string) => Promise<unknown>;
-
-function lookup(name: "exportImage" | "importImage"): Transfer {
-  const fn = (oci as Record<string, unknown>)[name];
-  if (typeof fn !== "function")
-    throw moduleUnavailable("@particle/oci", `OCI ${name === "exportImage" ? "export" : "import"}`);
-  return fn as Transfer;
+export function ociExport(store: ImageStore, image: string, destination: string, options: ExportOptions) {
+  return exportImage(store, image, destination, options);
 }
 
-/** Exports a store image to an OCI destination (registry reference, `oci:DIR`, `oci-archive:FILE`). */
-export async function ociExport(store: ImageStore, image: string, destination: string): Promise<unknown> {
-  return lookup("exportImage")(store, image, destination);
-}
-
-/** Imports an OCI image (registry reference, `oci:DIR`, `oci-archive:FILE`) as a store image, e.g. a base. */
-export async function ociImport(store: ImageStore, source: string, image: string): Promise<unknown> {
-  return lookup("importImage")(store, source, image);
+export function ociImport(store: ImageStore, source: string, image: string, options: ImportOptions) {
+  return importImage(store, source, image, options);
 }

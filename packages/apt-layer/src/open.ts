@@ -12,12 +12,16 @@ export function aptLayerDirs(settings: Settings): { stateDir: string; cacheDir: 
   };
 }
 
-/** An apt-layer context from the toolkit's settings (the store is created if it does not exist). */
+/** An apt-layer context from the toolkit's settings; `createStore` makes the store if it does not exist (commands that make bases). */
 export async function openAptLayer(
   settings: Settings,
-  options: Pick<AptLayerContext, "onStage" | "caller"> = {},
+  options: Pick<AptLayerContext, "onStage" | "caller"> & { createStore?: boolean } = {},
 ): Promise<AptLayerContext> {
-  const store = await openStore(settings.paths.store, { create: true, runDir: settings.paths.run });
+  const { createStore, ...rest } = options;
+  const store = await openStore(settings.paths.store, {
+    create: createStore ?? false,
+    runDir: settings.paths.run,
+  });
   return {
     store,
     ...aptLayerDirs(settings),

@@ -37,8 +37,10 @@ async function groupExists(env: BuildEnvironment, group: string): Promise<boolea
 
 export async function applyStep(env: BuildEnvironment, step: RecipeStep): Promise<void> {
   switch (step.kind) {
-    case "sources":
+    case "apt-setup":
       for (const arch of step.architectures) await env.run(["dpkg", "--add-architecture", arch]);
+      if (step.debconf.length > 0)
+        await env.run(["debconf-set-selections"], { input: `${step.debconf.join("\n")}\n` });
       for (const source of step.sources)
         await installFile(env, `/etc/apt/sources.list.d/${source.name}.sources`, sourcesFile(source), "0644");
       return;

@@ -6,7 +6,12 @@ import type { AptSource, Recipe } from "./spec.js";
  * rebuilds it and the steps after it, and reuses the ones before.
  */
 export type RecipeStep =
-  | { readonly kind: "sources"; readonly architectures: string[]; readonly sources: ResolvedSource[] }
+  | {
+      readonly kind: "apt-setup";
+      readonly architectures: string[];
+      readonly sources: ResolvedSource[];
+      readonly debconf: string[];
+    }
   | { readonly kind: "packages"; readonly install: string[]; readonly remove: string[] }
   | { readonly kind: "files"; readonly files: Recipe["files"] }
   | { readonly kind: "users"; readonly users: Recipe["users"] }
@@ -20,8 +25,13 @@ export interface ResolvedSource extends Omit<AptSource, "key"> {
 
 export function recipeSteps(recipe: Recipe, sources: readonly ResolvedSource[]): RecipeStep[] {
   const steps: RecipeStep[] = [];
-  if (recipe.architectures.length > 0 || sources.length > 0) {
-    steps.push({ kind: "sources", architectures: [...recipe.architectures].sort(), sources: [...sources] });
+  if (recipe.architectures.length > 0 || sources.length > 0 || recipe.debconf.length > 0) {
+    steps.push({
+      kind: "apt-setup",
+      architectures: [...recipe.architectures].sort(),
+      sources: [...sources],
+      debconf: [...recipe.debconf],
+    });
   }
   if (recipe.packages.length > 0 || recipe.remove.length > 0) {
     steps.push({ kind: "packages", install: [...recipe.packages], remove: [...recipe.remove] });

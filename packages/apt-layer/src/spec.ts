@@ -116,6 +116,12 @@ export const Recipe = z
       .default([])
       .describe("Foreign architectures to enable (i386 for 32-bit games)."),
     sources: z.array(AptSource).default([]),
+    debconf: z
+      .array(z.string().regex(/^\S+\s+\S+\s+\S+(\s.*)?$/, "must be OWNER QUESTION TYPE VALUE"))
+      .default([])
+      .describe(
+        "debconf-set-selections lines, set before packages are installed (license prompts, defaults).",
+      ),
     packages: z.array(packageSpec).default([]),
     remove: z.array(packageSpec).default([]),
     files: z.array(RecipeFile).default([]),
