@@ -3,7 +3,7 @@ import path from "node:path";
 import { checkJsonSchemas } from "@particle/build-config/schemas";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { BackupManifest, MountRecord, jsonSchemas } from "../src/index.js";
+import { BackupManifest, jsonSchemas, MountRecord } from "../src/index.js";
 
 describe("published JSON Schemas", () => {
   it("match the zod schemas (regenerate with UPDATE_SCHEMAS=1)", () => {
@@ -14,7 +14,8 @@ describe("published JSON Schemas", () => {
   });
 
   it("v1-records-still-parse", () => {
-    const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, "fixtures", name), "utf8")) as unknown;
+    const fixture = (name: string) =>
+      JSON.parse(readFileSync(path.join(__dirname, "fixtures", name), "utf8")) as unknown;
     expect(MountRecord.safeParse(fixture("mount-record-v1.json")).success).toBe(true);
     expect(BackupManifest.safeParse(fixture("backup-manifest-v1.json")).success).toBe(true);
   });
