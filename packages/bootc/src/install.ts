@@ -6,6 +6,7 @@ import { mkdirDurable } from "@particle/runtime";
 import { type DiskLayout, newRootUuid, writeDisk } from "./disk.js";
 import type { BootConfigRenderer } from "./entries.js";
 import { BootcErrors } from "./errors.js";
+import { grubRenderer } from "./grub.js";
 import { withImage } from "./image-mount.js";
 import { SysrootLayout } from "./layout.js";
 import { Sysroot } from "./sysroot.js";
@@ -14,7 +15,7 @@ import { type ImageImporter, switchImage } from "./upgrade.js";
 /** Kernel arguments every installed deployment starts with (besides root=): see README "Boot". */
 export const DEFAULT_KARGS = ["ro", "panic=10"];
 
-/** Creates an empty sysroot (deploy and boot directories, the store) and opens it. */
+/** Creates an empty sysroot (deploy and boot directories, the store) and opens it; GRUB's menu by default. */
 export async function initSysroot(
   root: string,
   options: { renderers?: readonly BootConfigRenderer[]; storeRunDir?: string } = {},
@@ -29,7 +30,7 @@ export async function initSysroot(
   // GRUB's stub looks for /grub/grub.cfg on every filesystem; the menu switches with the entry set.
   await fs.rm(layout.grubLink, { force: true });
   await fs.symlink("particle/boot/entries/grub", layout.grubLink);
-  return Sysroot.open(layout.root, { store, ...(options.renderers ? { renderers: options.renderers } : {}) });
+  return Sysroot.open(layout.root, { store, renderers: options.renderers ?? [grubRenderer()] });
 }
 
 export interface InstallOptions {
@@ -59,15 +60,23 @@ export async function installToFilesystem(
   options: InstallOptions & { readonly rootKarg: string },
 ): Promise<{ sysroot: Sysroot; deployment: string }> {
   await checkEmpty(target);
-  const sysroot = await initSysroot(target, options);
-  const staged = await switchImage(sysroot, {
-    reference: options.reference,
-    importer: options.importer,
-    stateroot: options.stateroot ?? "default",
-    kargs: [options.rootKarg, ...DEFAULT_KARGS, ...(options.kargs ?? [])],
-    finalize: true,
-  });
-  return { sysroot, deployment: staged.deployment };
+  try {
+    const sysroot = await initSysroot(target, options);
+    const staged = await switchImage(sysroot, {
+      reference: options.reference,
+      importer: options.importer,
+      stateroot: options.stateroot ?? "default",
+      kargs: [options.rootKarg, ...DEFAULT_KARGS, ...(options.kargs ?? [])],
+      finalize: true,
+    });
+    return { sysroot, deployment: staged.deployment };
+  } catch (error) {
+    // The target was empty: leave it so, ready for another try.
+    for (const name of await fs.readdir(target)) {
+      if (name !== "lost+found") await fs.rm(path.join(target, name), { recursive: true, force: true });
+    }
+    throw error;
+  }
 }
 
 /** Puts a bootloader's files into a staged ESP directory, taking them from the deployed image (bootupd). */
