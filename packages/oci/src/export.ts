@@ -5,12 +5,13 @@ import type { ImageInfo, Store } from "@particle/composefs";
 import { mountImageFile, unmount } from "@particle/runtime";
 import { readPackageOwners } from "./chunk/dpkg.js";
 import { planChunks } from "./chunk/plan.js";
+import { withCleanup } from "./cleanup.js";
 import { ociError } from "./errors.js";
 import { canonicalJson, descriptorOf } from "./image/documents.js";
 import { type LayerBlob, writeLayerBlob } from "./layer-blob.js";
 import { parseTransportRef, type TransportRef } from "./reference.js";
 import { Annotation, type Descriptor, MediaType, type OciImageConfig } from "./spec.js";
-import type { Compression } from "./tar/compress.js";
+import { byteCounter, type Compression } from "./tar/compress.js";
 import type { TarEntry } from "./tar/entry.js";
 import { scanTree, treeItems } from "./tar/tree.js";
 import { overlayToOci } from "./tar/whiteout.js";
@@ -77,22 +78,24 @@ async function convertLayers(
     const mnt = path.join(work, `mnt-${i}`);
     await fs.mkdir(mnt);
     await mountImageFile(store.blobPath(layer.digest), mnt, format);
-    try {
-      const entries = await scanTree(mnt);
-      const blob = await writeLayerBlob(
-        overlayToOci(treeItems(mnt, entries, new Map(entries.map((e) => [e.path, e])))),
-        work,
-        {
-          compression: options.compression ?? "gzip",
-          level: options.level,
-          onBytes: (bytes) =>
-            options.onProgress?.({ phase: "convert", layer: i + 1, layers: info.layers.length, bytes }),
-        },
-      );
-      out.push({ blob });
-    } finally {
-      await unmount(mnt);
-    }
+    const converted = await withCleanup(
+      async () => {
+        const entries = await scanTree(mnt);
+        const blob = await writeLayerBlob(
+          overlayToOci(treeItems(mnt, entries, new Map(entries.map((e) => [e.path, e])))),
+          work,
+          {
+            compression: options.compression ?? "gzip",
+            level: options.level,
+            onBytes: (bytes) =>
+              options.onProgress?.({ phase: "convert", layer: i + 1, layers: info.layers.length, bytes }),
+          },
+        );
+        return blob;
+      },
+      () => unmount(mnt),
+    );
+    out.push({ blob: converted });
   }
   return out;
 }
@@ -107,36 +110,37 @@ async function chunkLayers(
   const mnt = path.join(work, "merged");
   await fs.mkdir(mnt);
   await store.mount(info.manifestDigest, mnt);
-  try {
-    const entries = await scanTree(mnt);
-    const byPath = new Map(entries.map((e) => [e.path, e]));
-    const owners = await readPackageOwners(mnt);
-    const plan = planChunks(
-      entries.map((e) => ({ path: e.path, size: e.size, directory: e.type === "directory" })),
-      owners,
-      options.maxLayers ?? 64,
-    );
-    const out: { blob: LayerBlob; packages: string[] }[] = [];
-    for (const [i, layer] of plan.entries()) {
-      const final = i === plan.length - 1;
-      // Package layers carry directories with a fixed time: a directory's mtime changes whenever any
-      // package touches it, and that must not change every layer that has files below it. The final
-      // layer, applied last, carries the directories' real metadata.
-      const selected = layer.paths
-        .map((p) => byPath.get(p) as TarEntry)
-        .map((e) => (e.type === "directory" && !final ? { ...e, mtime: 0 } : e));
-      const blob = await writeLayerBlob(treeItems(mnt, selected, byPath), work, {
-        compression: options.compression ?? "gzip",
-        level: options.level,
-        onBytes: (bytes) =>
-          options.onProgress?.({ phase: "convert", layer: i + 1, layers: plan.length, bytes }),
-      });
-      out.push({ blob, packages: [...layer.packages] });
-    }
-    return out;
-  } finally {
-    await store.unmount(mnt);
-  }
+  return withCleanup(
+    async () => {
+      const entries = await scanTree(mnt);
+      const byPath = new Map(entries.map((e) => [e.path, e]));
+      const owners = await readPackageOwners(mnt);
+      const plan = planChunks(
+        entries.map((e) => ({ path: e.path, size: e.size, directory: e.type === "directory" })),
+        owners,
+        options.maxLayers ?? 64,
+      );
+      const out: { blob: LayerBlob; packages: string[] }[] = [];
+      for (const [i, layer] of plan.entries()) {
+        const final = i === plan.length - 1;
+        // Package layers carry directories with a fixed time: a directory's mtime changes whenever any
+        // package touches it, and that must not change every layer that has files below it. The final
+        // layer, applied last, carries the directories' real metadata.
+        const selected = layer.paths
+          .map((p) => byPath.get(p) as TarEntry)
+          .map((e) => (e.type === "directory" && !final ? { ...e, mtime: 0 } : e));
+        const blob = await writeLayerBlob(treeItems(mnt, selected, byPath), work, {
+          compression: options.compression ?? "gzip",
+          level: options.level,
+          onBytes: (bytes) =>
+            options.onProgress?.({ phase: "convert", layer: i + 1, layers: plan.length, bytes }),
+        });
+        out.push({ blob, packages: [...layer.packages] });
+      }
+      return out;
+    },
+    () => store.unmount(mnt),
+  );
 }
 
 function ociConfig(info: ImageInfo, diffIds: readonly string[]): OciImageConfig {
@@ -164,7 +168,11 @@ export async function exportImage(
   await fs.mkdir(options.workDir, { recursive: true });
   const work = await fs.mkdtemp(path.join(options.workDir, "export-"));
   const destination = await openDestination(target, options);
-  try {
+  const cleanup = async () => {
+    await destination.close();
+    await fs.rm(work, { recursive: true, force: true });
+  };
+  return withCleanup(async () => {
     let layers: Descriptor[];
     let configBytes: Buffer;
     const files = new Map<string, string>();
@@ -218,20 +226,19 @@ export async function exportImage(
     const exported: ExportedLayer[] = [];
     for (const [i, layer] of layers.entries()) {
       const file = files.get(layer.digest) as string;
-      let sent = 0;
       const status = await destination.putBlob(layer, () => {
-        const stream = createReadStream(file);
-        stream.on("data", (chunk) => {
-          sent += chunk.length;
+        const counter = byteCounter((bytes) =>
           options.onProgress?.({
             phase: "upload",
             layer: i + 1,
             layers: layers.length,
-            bytes: sent,
+            bytes,
             total: layer.size,
-          });
-        });
-        return stream;
+          }),
+        );
+        const stream = createReadStream(file);
+        stream.on("error", (error) => counter.destroy(error));
+        return stream.pipe(counter);
       });
       exported.push({
         digest: layer.digest,
@@ -250,8 +257,5 @@ export async function exportImage(
       manifestDigest: descriptorOf(manifest, MediaType.ociManifest).digest,
       layers: exported,
     };
-  } finally {
-    await destination.close();
-    await fs.rm(work, { recursive: true, force: true });
-  }
+  }, cleanup);
 }

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Store } from "@particle/composefs";
+import { withCleanup } from "./cleanup.js";
 import { ociError } from "./errors.js";
 import { layerKind } from "./image/documents.js";
 import { hasher, writeStreamAtomic } from "./image/verify.js";
@@ -90,112 +91,118 @@ export async function importImage(
   const ref = typeof source === "string" ? parseTransportRef(source) : source;
   await fs.mkdir(options.workDir, { recursive: true });
   const work = await fs.mkdtemp(path.join(options.workDir, "import-"));
-  const image = await openSource(ref, options);
-  try {
-    const { manifest, config } = image;
-    const tarLayers = manifest.layers.filter((l) => layerKind(l.mediaType) === "tar");
-    if (tarLayers.length > 0 && tarLayers.length !== config.rootfs.diff_ids.length) {
-      throw ociError(
-        "DOCUMENT_INVALID",
-        `${image.name}: ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids in the config`,
-      );
-    }
-    const known = await knownLayers(store);
-    const count = manifest.layers.length;
-    type Staged =
-      | { kind: "reuse"; desc: Descriptor }
-      | { kind: "dir"; dir: string; diffId: string }
-      | { kind: "blob"; file: string; desc: Descriptor };
-    const staged: Staged[] = [];
-    for (const [i, layer] of manifest.layers.entries()) {
-      const progress = (bytes: number) =>
-        options.onProgress?.({ phase: "download", layer: i + 1, layers: count, bytes, total: layer.size });
-      if (layerKind(layer.mediaType) === "native") {
-        const existing = known.get(layer.digest);
+  const image = await openSource(ref, options).catch(async (error: unknown) => {
+    await fs.rm(work, { recursive: true, force: true });
+    throw error;
+  });
+  return withCleanup(
+    async () => {
+      const { manifest, config } = image;
+      const tarLayers = manifest.layers.filter((l) => layerKind(l.mediaType) === "tar");
+      if (tarLayers.length > 0 && tarLayers.length !== config.rootfs.diff_ids.length) {
+        throw ociError(
+          "DOCUMENT_INVALID",
+          `${image.name}: ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids in the config`,
+        );
+      }
+      const known = await knownLayers(store);
+      const count = manifest.layers.length;
+      type Staged =
+        | { kind: "reuse"; desc: Descriptor }
+        | { kind: "dir"; dir: string; diffId: string }
+        | { kind: "blob"; file: string; desc: Descriptor };
+      const staged: Staged[] = [];
+      for (const [i, layer] of manifest.layers.entries()) {
+        const progress = (bytes: number) =>
+          options.onProgress?.({ phase: "download", layer: i + 1, layers: count, bytes, total: layer.size });
+        if (layerKind(layer.mediaType) === "native") {
+          const existing = known.get(layer.digest);
+          if (existing) {
+            staged.push({ kind: "reuse", desc: existing });
+            continue;
+          }
+          const file = path.join(work, `native-${i}`);
+          const counted = byteCounter(progress);
+          await writeStreamAtomic((await image.openBlob(layer)).pipe(counted), file, layer);
+          staged.push({ kind: "blob", file, desc: layer });
+          continue;
+        }
+        const diffId = config.rootfs.diff_ids[i] as string;
+        const existing = known.get(diffId);
         if (existing) {
           staged.push({ kind: "reuse", desc: existing });
           continue;
         }
-        const file = path.join(work, `native-${i}`);
+        const dir = path.join(work, `layer-${i}`);
+        await fs.mkdir(dir);
+        const blob = await image.openBlob(layer);
         const counted = byteCounter(progress);
-        await writeStreamAtomic((await image.openBlob(layer)).pipe(counted), file, layer);
-        staged.push({ kind: "blob", file, desc: layer });
-        continue;
+        blob.on("error", (error) => counted.destroy(error));
+        const tar = await decompress(blob.pipe(counted), options.limits);
+        const diff = hasher();
+        tar.on("error", (error) => diff.destroy(error));
+        await extractTar(ociToOverlay(readTar(tar.pipe(diff))), dir, { devices: "allow" });
+        const actual = diff.result().digest;
+        if (actual !== diffId) {
+          throw ociError(
+            "BLOB_DIGEST_MISMATCH",
+            `layer ${i + 1} of ${image.name} unpacks to ${actual}, its config says ${diffId}`,
+            { context: { digest: diffId, actual } },
+          );
+        }
+        staged.push({ kind: "dir", dir, diffId });
       }
-      const diffId = config.rootfs.diff_ids[i] as string;
-      const existing = known.get(diffId);
-      if (existing) {
-        staged.push({ kind: "reuse", desc: existing });
-        continue;
+      const layers: Descriptor[] = [];
+      const report: ImportedLayer[] = [];
+      for (const [i, item] of staged.entries()) {
+        const sourceDigest = manifest.layers[i]?.digest as string;
+        options.onProgress?.({ phase: "store", layer: i + 1, layers: count, bytes: 0 });
+        if (item.kind === "reuse") {
+          layers.push(item.desc);
+          report.push({ source: sourceDigest, digest: item.desc.digest, status: "reused" });
+          continue;
+        }
+        let desc: Descriptor;
+        if (item.kind === "blob") {
+          const added = await store.addBlob(item.file, { digest: item.desc.digest, size: item.desc.size });
+          desc = { ...added, mediaType: item.desc.mediaType };
+        } else {
+          const created = await store.createLayer(item.dir, {
+            ...(options.layerFormat ? { format: options.layerFormat } : {}),
+            ...(options.layerCompression ? { compression: options.layerCompression } : {}),
+            ...(options.layerLevel !== undefined ? { level: options.layerLevel } : {}),
+          });
+          desc = { ...created, annotations: { ...created.annotations, [DIFF_ID_ANNOTATION]: item.diffId } };
+          await fs.rm(item.dir, { recursive: true, force: true });
+        }
+        layers.push(desc);
+        report.push({ source: sourceDigest, digest: desc.digest, status: "imported" });
       }
-      const dir = path.join(work, `layer-${i}`);
-      await fs.mkdir(dir);
-      const blob = await image.openBlob(layer);
-      const counted = byteCounter(progress);
-      blob.on("error", (error) => counted.destroy(error));
-      const tar = await decompress(blob.pipe(counted), options.limits);
-      const diff = hasher();
-      tar.on("error", (error) => diff.destroy(error));
-      await extractTar(ociToOverlay(readTar(tar.pipe(diff))), dir, { devices: "allow" });
-      const actual = diff.result().digest;
-      if (actual !== diffId) {
-        throw ociError(
-          "BLOB_DIGEST_MISMATCH",
-          `layer ${i + 1} of ${image.name} unpacks to ${actual}, its config says ${diffId}`,
-          { context: { digest: diffId, actual } },
-        );
-      }
-      staged.push({ kind: "dir", dir, diffId });
-    }
-    const layers: Descriptor[] = [];
-    const report: ImportedLayer[] = [];
-    for (const [i, item] of staged.entries()) {
-      const sourceDigest = manifest.layers[i]?.digest as string;
-      options.onProgress?.({ phase: "store", layer: i + 1, layers: count, bytes: 0 });
-      if (item.kind === "reuse") {
-        layers.push(item.desc);
-        report.push({ source: sourceDigest, digest: item.desc.digest, status: "reused" });
-        continue;
-      }
-      let desc: Descriptor;
-      if (item.kind === "blob") {
-        const added = await store.addBlob(item.file, { digest: item.desc.digest, size: item.desc.size });
-        desc = { ...added, mediaType: item.desc.mediaType };
-      } else {
-        const created = await store.createLayer(item.dir, {
-          ...(options.layerFormat ? { format: options.layerFormat } : {}),
-          ...(options.layerCompression ? { compression: options.layerCompression } : {}),
-          ...(options.layerLevel !== undefined ? { level: options.layerLevel } : {}),
-        });
-        desc = { ...created, annotations: { ...created.annotations, [DIFF_ID_ANNOTATION]: item.diffId } };
-        await fs.rm(item.dir, { recursive: true, force: true });
-      }
-      layers.push(desc);
-      report.push({ source: sourceDigest, digest: desc.digest, status: "imported" });
-    }
-    const target = splitName(name);
-    const labels = config.config?.Labels ?? undefined;
-    const info = await store.commitImage({
-      name: target.name,
-      ...(target.tag ? { tag: target.tag } : {}),
-      layers,
-      ...(labels ? { labels } : {}),
-      annotations: {
-        "dev.particle.imported-from": image.name,
-        [Annotation.created]: config.created ?? new Date(0).toISOString(),
-      },
-      ...(config.created ? { created: config.created } : {}),
-      config: runtimeConfig(config.config),
-      architecture: config.architecture,
-    });
-    return {
-      source: image.name,
-      image: `${info.name}:${info.tag}`,
-      manifestDigest: info.manifestDigest,
-      layers: report,
-    };
-  } finally {
-    await image.close();
-    await fs.rm(work, { recursive: true, force: true });
-  }
+      const target = splitName(name);
+      const labels = config.config?.Labels ?? undefined;
+      const info = await store.commitImage({
+        name: target.name,
+        ...(target.tag ? { tag: target.tag } : {}),
+        layers,
+        ...(labels ? { labels } : {}),
+        annotations: {
+          "dev.particle.imported-from": image.name,
+          [Annotation.created]: config.created ?? new Date(0).toISOString(),
+        },
+        ...(config.created ? { created: config.created } : {}),
+        config: runtimeConfig(config.config),
+        architecture: config.architecture,
+      });
+      return {
+        source: image.name,
+        image: `${info.name}:${info.tag}`,
+        manifestDigest: info.manifestDigest,
+        layers: report,
+      };
+    },
+    async () => {
+      await image.close();
+      await fs.rm(work, { recursive: true, force: true });
+    },
+  );
 }

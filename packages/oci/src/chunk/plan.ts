@@ -43,7 +43,7 @@ export function planChunks(
   const own = bySize.length <= packageLayers ? bySize : bySize.slice(0, Math.floor(packageLayers / 2));
   const shared = bySize.length <= packageLayers ? 0 : packageLayers - own.length;
   const layerOf = new Map<string, number>();
-  own.forEach((pkg, i) => layerOf.set(pkg, i));
+  for (const [i, pkg] of own.entries()) layerOf.set(pkg, i);
   for (const pkg of bySize.slice(own.length)) {
     const bucket = createHash("sha256").update(pkg).digest().readUInt32BE(0) % shared;
     layerOf.set(pkg, own.length + bucket);

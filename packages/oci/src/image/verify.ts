@@ -100,7 +100,9 @@ export async function writeStreamAtomic(
   try {
     const handle = await fs.open(temp, "wx", 0o644);
     try {
-      const sink = handle.createWriteStream({ autoClose: false, emitClose: false });
+      const sink = async (chunks: AsyncIterable<Buffer>) => {
+        for await (const chunk of chunks) await handle.write(chunk);
+      };
       if (expected) await pipeline(source, verifier(expected), h, sink);
       else await pipeline(source, h, sink);
       await handle.sync();

@@ -60,7 +60,7 @@ async function readAuthFile(file: string): Promise<AuthFile | undefined> {
   if (text === undefined) return undefined;
   try {
     return AuthFile.parse(JSON.parse(text));
-  } catch (error) {
+  } catch {
     // Never quote the content: it holds secrets.
     throw ociError("AUTH_FILE_INVALID", `credentials file ${file} is not valid JSON with an auths object`, {
       context: { path: file },

@@ -1,7 +1,8 @@
+import { execFile } from "node:child_process";
 import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { run } from "@particle/runtime";
+import { ParticleError } from "@particle/runtime";
 import { type EntryType, splitRdev, type TarEntry } from "./entry.js";
 import type { TarItem } from "./read.js";
 
@@ -44,18 +45,27 @@ export function parseGetfattrDump(text: string): Map<string, Record<string, Buff
 /** Every xattr below `root`, keyed by path relative to it ("" for the root). */
 async function readXattrs(root: string): Promise<Map<string, Record<string, Buffer>>> {
   // -P: walk without following symlinks; -h: read a symlink's own attributes.
-  const { stdout } = await run("getfattr", [
-    "--absolute-names",
-    "-R",
-    "-P",
-    "-h",
-    "-d",
-    "-m",
-    "-",
-    "-e",
-    "hex",
-    root,
-  ]);
+  const args = ["--absolute-names", "-R", "-P", "-h", "-d", "-m", "-", "-e", "hex", root];
+  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>(
+    (resolve, reject) => {
+      execFile("getfattr", args, { maxBuffer: 1 << 30 }, (error, out, err) => {
+        const exit = (error as { code?: unknown } | null)?.code;
+        if (error && typeof exit !== "number") reject(error);
+        else resolve({ stdout: out, stderr: err, code: typeof exit === "number" ? exit : 0 });
+      });
+    },
+  );
+  // Overlayfs answers ENOTSUP for some files; those have no xattrs to export. Anything else fails.
+  const problems = stderr
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !l.includes("Operation not supported"));
+  if (code !== 0 && problems.length > 0) {
+    throw new ParticleError({
+      code: "EXEC_FAILED",
+      message: `getfattr failed: ${problems[0]}`,
+      context: { command: `getfattr ${args.join(" ")}` },
+    });
+  }
   const byAbsolute = parseGetfattrDump(stdout);
   const result = new Map<string, Record<string, Buffer>>();
   for (const [abs, attrs] of byAbsolute) result.set(path.relative(root, abs), attrs);

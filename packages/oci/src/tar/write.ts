@@ -157,7 +157,11 @@ export class TarWriter {
         devminor: entry.devminor,
       }),
     );
-    if (size === 0) return;
+    if (size === 0) {
+      // An unread file stream would keep its descriptor (and the mount below it) busy.
+      if (body && !Buffer.isBuffer(body)) body.destroy();
+      return;
+    }
     let written = 0;
     for await (const chunk of Buffer.isBuffer(body) ? [body] : (body ?? [])) {
       const data = chunk as Buffer;

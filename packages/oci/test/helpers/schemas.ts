@@ -1,0 +1,48 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import Ajv from "ajv-draft-04";
+
+/** The OCI image-spec JSON Schemas (draft-04) from shared/, compiled with ajv. */
+const SCHEMA_DIR =
+  process.env.OCI_SCHEMA_DIR ??
+  path.resolve(import.meta.dirname, "../../../../../shared/oci-image-spec-schemas");
+const BASE = "https://opencontainers.org/schema/image/";
+
+/** Drops `id` keywords: the files are registered under their file name, and nested ids would move $ref resolution. */
+function withoutIds(value: unknown, parentKey?: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => withoutIds(v));
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    if (key === "id" && typeof child === "string" && parentKey !== "properties") continue;
+    out[key] = withoutIds(child, key);
+  }
+  return out;
+}
+
+let ajv: Ajv | undefined;
+function compiler(): Ajv {
+  if (ajv) return ajv;
+  ajv = new Ajv({ allErrors: true, strict: false });
+  for (const file of readdirSync(SCHEMA_DIR).filter((f) => f.endsWith(".json"))) {
+    ajv.addSchema(
+      withoutIds(JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), "utf8"))) as object,
+      `${BASE}${file}`,
+    );
+  }
+  return ajv;
+}
+
+export type SchemaName =
+  | "image-manifest-schema.json"
+  | "image-index-schema.json"
+  | "config-schema.json"
+  | "image-layout-schema.json"
+  | "content-descriptor.json";
+
+/** Validation errors of a document against one schema ([] when valid). */
+export function schemaErrors(schema: SchemaName, doc: unknown): string[] {
+  const validate = compiler().getSchema(`${BASE}${schema}`);
+  if (!validate) throw new Error(`schema ${schema} not found in ${SCHEMA_DIR}`);
+  return validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
