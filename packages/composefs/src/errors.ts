@@ -115,6 +115,14 @@ export const StoreErrors = {
       context: { ref },
       exit: "integrity",
     }),
+  layerNotMountable: (mediaType: string) =>
+    new ParticleError({
+      code: "LAYER_NOT_MOUNTABLE",
+      message: `layer media type ${mediaType} cannot be mounted`,
+      hint: "Only squashfs and erofs layers mount directly; convert OCI tar layers when importing the image.",
+      context: { mediaType },
+      exit: "invalidInput",
+    }),
   invalidArchive: (archive: string, why: string) =>
     new ParticleError({
       code: "BACKUP_INVALID",

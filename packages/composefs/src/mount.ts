@@ -8,7 +8,7 @@ import {
   mount,
   mountImageFile,
   mountOverlay,
-  ParticleError,
+  type ParticleError,
   readFileIfExists,
   sha256Hex,
   unmount,
@@ -75,13 +75,7 @@ export async function readMountRecords(runDir: string): Promise<MountRecord[]> {
 function layerFsType(mediaType: string): "squashfs" | "erofs" {
   if (mediaType === MediaType.squashfsLayer) return "squashfs";
   if (mediaType === MediaType.erofsLayer) return "erofs";
-  throw new ParticleError({
-    code: "LAYER_NOT_MOUNTABLE",
-    message: `layer media type ${mediaType} cannot be mounted`,
-    hint: "Only squashfs and erofs layers mount directly; convert OCI tar layers on import (particle oci import).",
-    context: { mediaType },
-    exit: "invalidInput",
-  });
+  throw StoreErrors.layerNotMountable(mediaType);
 }
 
 /** The mount record for stacking `image` at `target` (pure). */
@@ -161,6 +155,8 @@ export async function mountImage(
       state: "mounted",
     } satisfies MountRecord);
   } catch (error) {
+    // The mount's own error is what the caller needs; if undoing fails too, the record stays
+    // and `cleanup` finishes the job.
     await undoMount(runDir, record).catch(() => undefined);
     throw error;
   }

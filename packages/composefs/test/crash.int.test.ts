@@ -148,6 +148,23 @@ describe("kill -9 at every step", () => {
     // Readers never take the lock.
     expect((await f.store.list()).length).toBe(2);
   });
+
+  it("a-writer-with-a-lock-timeout-waits-for-the-holder", async () => {
+    const f = await fixture("cfs-lock-wait");
+    const lockDir = path.join(f.store.root, ".particle/lock");
+    await fs.mkdir(lockDir);
+    await fs.writeFile(path.join(lockDir, "owner"), JSON.stringify(await ownerOf(process.ppid)));
+    const patient = await Store.open(f.store.root, { runDir: f.runDir, lockTimeoutMs: 30_000 });
+    let done = false;
+    const removal = patient.remove("old").then((r) => {
+      done = true;
+      return r;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(done).toBe(false);
+    await fs.rm(lockDir, { recursive: true });
+    expect((await removal).removed).toHaveLength(1);
+  });
 });
 
 async function ownerOf(pid: number): Promise<Record<string, unknown>> {
