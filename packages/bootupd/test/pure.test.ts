@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { mbrCoreSector, nextCoreSlot, patchBootImage, patchCoreImage } from "../src/bios-boot-code.js";
+import { isUpdateAvailable, parseDpkgStatus } from "../src/index.js";
+import { parseState } from "../src/state.js";
+
+describe("dpkg status", () => {
+  it("reads-installed-versions-only", () => {
+    const text = [
+      "Package: shim-signed",
+      "Status: install ok installed",
+      "Architecture: amd64",
+      "Version: 1.51~1+deb12u1",
+      "",
+      "Package: lilo",
+      "Status: deinstall ok config-files",
+      "Version: 1:24.2-5",
+      "",
+    ].join("\n");
+    const versions = parseDpkgStatus(text);
+    expect(versions.get("shim-signed")).toBe("1.51~1+deb12u1");
+    expect(versions.get("shim-signed:amd64")).toBe("1.51~1+deb12u1");
+    expect(versions.has("lilo")).toBe(false);
+  });
+
+  it("reports-an-update-when-the-image-carries-another-version", () => {
+    expect(isUpdateAvailable({ a: "1" }, { a: "1" })).toBe(false);
+    expect(isUpdateAvailable({ a: "1" }, { a: "2" })).toBe(true);
+    expect(isUpdateAvailable({ a: "1" }, {})).toBe(false);
+  });
+});
+
+describe("BIOS boot code", () => {
+  const bootImg = Buffer.alloc(512, 0xaa);
+  const mbr = Buffer.alloc(512, 0);
+  mbr.fill(0x11, 0x1b8, 0x1fe);
+  mbr[510] = 0x55;
+  mbr[511] = 0xaa;
+
+  it("keeps-the-partition-table-and-points-boot-img-at-core", () => {
+    const out = patchBootImage(bootImg, mbr, 2048n);
+    expect(mbrCoreSector(out)).toBe(2048n);
+    expect(out.subarray(0x1b8)).toEqual(mbr.subarray(0x1b8));
+    expect(out.subarray(3, 0x5a)).toEqual(mbr.subarray(3, 0x5a));
+    expect([out[0x66], out[0x67]]).toEqual([0x90, 0x90]);
+  });
+
+  it("patches-the-diskboot-block-list", () => {
+    const core = Buffer.alloc(1500);
+    core.writeUInt16LE(0x820, 512 - 2);
+    const out = patchCoreImage(core, 3072n);
+    expect(out.length).toBe(1536);
+    expect(out.readBigUInt64LE(500)).toBe(3073n);
+    expect(out.readUInt16LE(508)).toBe(2);
+    expect(() => patchCoreImage(Buffer.alloc(512), 1n)).toThrow(/diskboot/);
+  });
+
+  it("alternates-core-slots-so-the-old-core-stays-whole", () => {
+    expect(nextCoreSlot(2048n, 2048n, 0n)).toBe(2048n);
+    expect(nextCoreSlot(2048n, 2048n, 2048n)).toBe(3072n);
+    expect(nextCoreSlot(2048n, 2048n, 3072n)).toBe(2048n);
+  });
+});
+
+describe("state file", () => {
+  it("refuses-a-corrupt-state-with-an-integrity-error", () => {
+    expect(() => parseState("{", "/boot/particle-bootupd/state.json")).toThrow(/not valid/);
+    expect(() =>
+      parseState('{"apiVersion":"particle.dev/v1","kind":"BootupState","components":{"grub9":{}}}', "s.json"),
+    ).toThrow(expect.objectContaining({ code: "BOOTUPD_STATE_INVALID", exitCode: 6 }));
+  });
+});
