@@ -134,4 +134,10 @@ export const DirUpdateIntent = z.object({
 });
 export type DirUpdateIntent = z.infer<typeof DirUpdateIntent>;
 
-export const jsonSchemas = { BootupState, BootEntry, BootupStatus, ValidationReport } as const;
+/** The published formats, by schema file name (schemas/NAME.schema.json). */
+export const jsonSchemas = {
+  "bootup-state": BootupState,
+  "boot-entry": BootEntry,
+  "bootup-status": BootupStatus,
+  "validation-report": ValidationReport,
+} as const;

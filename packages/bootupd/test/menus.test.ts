@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are GRUB script, whose variables look like template placeholders
 import { describe, expect, it } from "vitest";
 import {
   blsFileName,

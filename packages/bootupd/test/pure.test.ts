@@ -1,3 +1,5 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { mbrCoreSector, nextCoreSlot, patchBootImage, patchCoreImage } from "../src/bios-boot-code.js";
 import { isUpdateAvailable, parseDpkgStatus } from "../src/index.js";
@@ -67,5 +69,17 @@ describe("state file", () => {
     expect(() =>
       parseState('{"apiVersion":"particle.dev/v1","kind":"BootupState","components":{"grub9":{}}}', "s.json"),
     ).toThrow(expect.objectContaining({ code: "BOOTUPD_STATE_INVALID", exitCode: 6 }));
+  });
+});
+
+describe("state file fixtures", () => {
+  it("reads-the-v1-state-written-by-an-install", async () => {
+    const file = path.join(__dirname, "fixtures/state-v1-systemd-boot.json");
+    const state = parseState(await fs.readFile(file, "utf8"), file);
+    expect(state.components["systemd-boot"]?.dirs).toEqual(["esp:EFI/BOOT", "esp:EFI/systemd"]);
+    expect(Object.keys(state.components["systemd-boot"]?.files ?? {})).toEqual([
+      "esp:EFI/BOOT/BOOTX64.EFI",
+      "esp:EFI/systemd/systemd-bootx64.efi",
+    ]);
   });
 });
