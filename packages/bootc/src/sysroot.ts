@@ -1,6 +1,13 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { pathExists, readFileIfExists, recoverPending, withLock, writeJsonAtomic } from "@particle/runtime";
+import {
+  pathExists,
+  readFileIfExists,
+  recoverPending,
+  unmountAll,
+  withLock,
+  writeJsonAtomic,
+} from "@particle/runtime";
 import type { BootConfigRenderer } from "./entries.js";
 import { readEntrySet } from "./entries.js";
 import { BootcErrors } from "./errors.js";
@@ -101,12 +108,19 @@ export class Sysroot {
   }
 }
 
-/** Interrupted staging leaves a temp directory; finalize needs nothing undone (the switch is one rename). */
+/**
+ * Interrupted staging leaves a temp directory and maybe an image still mounted for reading;
+ * finalize needs nothing undone (the switch is one rename) and is redone while staged.json exists.
+ */
 function DEFAULT_RECOVERERS(sysroot: Sysroot): Parameters<typeof recoverPending>[1] {
   const removeTemp = async (record: { intent: Record<string, unknown> }) => {
+    const scratch = path.join(sysroot.layout.particle, "tmp");
+    await unmountAll(scratch, { lazy: true });
+    await fs.rm(scratch, { recursive: true, force: true });
     const temp = record.intent.temp;
-    if (typeof temp === "string" && temp.startsWith(sysroot.layout.deployRoot))
+    if (typeof temp === "string" && temp.startsWith(sysroot.layout.deployRoot)) {
       await fs.rm(temp, { recursive: true, force: true });
+    }
   };
   return { "bootc.stage": removeTemp, "bootc.finalize": removeTemp };
 }

@@ -90,8 +90,12 @@ export async function upgrade(
     const stagedOrigin = await sysroot
       .origin(`${origin.stateroot}/${staged[0]?.deployment}`)
       .catch(() => undefined);
-    if (stagedOrigin?.image.manifestDigest === latest)
-      return { outcome: "staged", ...base, deployment: `${origin.stateroot}/${stagedOrigin.id}` };
+    if (stagedOrigin?.image.manifestDigest === latest) {
+      const deployment = `${origin.stateroot}/${stagedOrigin.id}`;
+      if (options.check || !options.finalize) return { outcome: "staged", ...base, deployment };
+      await finalizeStaged(sysroot, origin.stateroot);
+      return { outcome: "finalized", ...base, deployment };
+    }
   }
   if (options.check) return { outcome: "available", ...base };
   const result = await stageDeployment(sysroot, { image: latest, reference, stateroot: origin.stateroot });
