@@ -103,7 +103,7 @@ export async function backupImages(
     if (!entries.some((d) => d.annotations?.[Annotation.refName] === ref))
       throw StoreErrors.imageNotFound(ref);
   }
-  const digests = [...(await markReachable(paths, entries))].sort();
+  const digests = [...(await markReachable(paths, entries, { strict: true }))].sort();
   const blobs: { digest: string; size: number }[] = [];
   for (const digest of digests) {
     const size = await blobSize(paths, digest);
@@ -187,7 +187,10 @@ export async function restoreImages(paths: StorePaths, archive: string): Promise
     const read = await readArchive(paths, archive);
     await tx.step("blobs-restored");
     const entries = entriesOf(read.index, read.manifest.refs);
-    const needed = [...read.manifest.blobs.map((b) => b.digest), ...(await markReachable(paths, entries))];
+    const reachable = await markReachable(paths, entries, { strict: true }).catch((error: unknown) => {
+      throw StoreErrors.invalidArchive(archive, `an image in it is incomplete: ${(error as Error).message}`);
+    });
+    const needed = [...read.manifest.blobs.map((b) => b.digest), ...reachable];
     for (const digest of needed) {
       if (!(await hasBlob(paths, digest)))
         throw StoreErrors.invalidArchive(archive, `blob ${digest} is missing (truncated archive?)`);

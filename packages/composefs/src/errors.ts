@@ -115,6 +115,14 @@ export const StoreErrors = {
       context: { ref },
       exit: "integrity",
     }),
+  gcRefused: (cause: unknown) =>
+    new ParticleError({
+      code: "GC_REFUSED",
+      message: `gc refuses to run: an image's manifest cannot be read (${cause instanceof Error ? cause.message : String(cause)})`,
+      hint: "Its layers would look unused and be deleted. Run `particle-composefs verify`, restore or remove the affected image, then retry.",
+      cause,
+      exit: "integrity",
+    }),
   layerNotMountable: (mediaType: string) =>
     new ParticleError({
       code: "LAYER_NOT_MOUNTABLE",

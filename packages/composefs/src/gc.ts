@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import { fsyncDir, Transaction } from "@particle/runtime";
 import { forgetBlob } from "./blobcheck.js";
+import { StoreErrors } from "./errors.js";
 import { blobFile, readIndex, readJsonBlob, type StorePaths, writeIndex } from "./layout.js";
 import { isDigest } from "./refs.js";
 import { type Descriptor, MediaType, OciIndex, OciManifest } from "./spec.js";
@@ -28,8 +29,16 @@ export interface GcReport {
   readonly dryRun: boolean;
 }
 
-/** Every blob reachable from the given manifest or index descriptors (missing ones are skipped: verify reports them). */
-export async function markReachable(paths: StorePaths, roots: readonly Descriptor[]): Promise<Set<string>> {
+/**
+ * Every blob reachable from the given manifest or index descriptors. Lenient (for verify), a missing
+ * or damaged manifest marks nothing more; strict (for gc and backup), it is an error, because its
+ * layers would otherwise look unreferenced.
+ */
+export async function markReachable(
+  paths: StorePaths,
+  roots: readonly Descriptor[],
+  options: { strict: boolean },
+): Promise<Set<string>> {
   const marked = new Set<string>();
   const queue = [...roots];
   for (let d = queue.pop(); d !== undefined; d = queue.pop()) {
@@ -43,8 +52,8 @@ export async function markReachable(paths: StorePaths, roots: readonly Descripto
         marked.add(manifest.config.digest);
         for (const layer of manifest.layers) marked.add(layer.digest);
       }
-    } catch {
-      // A missing or damaged manifest marks nothing more; `verify` names the affected image.
+    } catch (error) {
+      if (options.strict) throw error;
     }
   }
   return marked;
@@ -85,7 +94,11 @@ export async function gcWrite(
   const dryRun = options.dryRun ?? false;
   const original = await readIndex(paths);
   const { index, pruned } = pruneHistory(original, options.keepHistory ?? 5);
-  const marked = await markReachable(paths, [...index.manifests, ...mountedManifests]);
+  const marked = await markReachable(paths, [...index.manifests, ...mountedManifests], {
+    strict: true,
+  }).catch((error: unknown) => {
+    throw StoreErrors.gcRefused(error);
+  });
   const cutoff = Date.now() - (options.minAgeMs ?? 600_000);
   const blobs = await listBlobs(paths);
   const removed = blobs
@@ -111,12 +124,19 @@ export async function gcWrite(
   return report;
 }
 
-/** Finishes a killed gc: deletes the blobs it meant to, except any that the index references now. */
+/**
+ * Finishes a killed gc: deletes the blobs it meant to, except any that the index references now.
+ * If an image's manifest has become unreadable meanwhile, it deletes nothing (the leftovers are
+ * only unreferenced blobs) rather than risk that image's layers.
+ */
 export async function recoverGc(paths: StorePaths, intent: Record<string, unknown>): Promise<void> {
   const planned = Array.isArray(intent.sweep)
     ? intent.sweep.filter((d): d is string => typeof d === "string" && isDigest(d))
     : [];
-  const marked = await markReachable(paths, (await readIndex(paths)).manifests);
+  const marked = await markReachable(paths, (await readIndex(paths)).manifests, { strict: true }).catch(
+    () => undefined,
+  );
+  if (marked === undefined) return;
   await sweep(
     paths,
     planned.filter((d) => !marked.has(d)),

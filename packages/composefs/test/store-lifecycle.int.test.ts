@@ -84,6 +84,12 @@ describe("tags, history, gc, backup", () => {
     const after = await store.gc({ keepHistory: 1, minAgeMs: 0 });
     expect(after.removed.map((r) => r.digest)).toContain(d.digest);
     expect((await store.verify()).ok).toBe(true);
+
+    // With a tag's manifest unreadable, gc refuses instead of deleting that image's layers.
+    const current = await store.resolve("os");
+    await fs.rm(store.blobPath(current.manifestDigest));
+    expect(await codeOf(store.gc({ minAgeMs: 0 }))).toBe("GC_REFUSED");
+    await fs.access(store.blobPath(c.digest));
   });
 
   it("backup-and-restore-into-another-store-with-history", async () => {
