@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { isParticleError, mountOverlay, mountsBelow, unmount } from "@particle/runtime";
+import { isParticleError, mountOverlay, mountsBelow, run, unmount } from "@particle/runtime";
 import { requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MediaType, Store } from "../src/index.js";
@@ -135,5 +135,9 @@ describe("layers", () => {
     const raw = JSON.parse(await fs.readFile(store.blobPath(image.manifestDigest), "utf8")) as unknown;
     expect(raw).toEqual(image.manifest);
     expect(image.parent).toBe("base:1");
+    // An OCI tool reads the store as it is.
+    const second = await store.resolve("oci/check:1");
+    const { stdout } = await run("skopeo", ["inspect", `oci:${store.root}:oci/check:1`]);
+    expect(JSON.parse(stdout)).toMatchObject({ Digest: second.manifestDigest, Layers: [layer.digest] });
   });
 });
