@@ -83,6 +83,14 @@ export const errors = {
       context: { path: file },
       exit: "invalidInput",
     }),
+  signingKeyRequired: (backend: string) =>
+    new ParticleError({
+      code: "SECUREBOOT_KEY_REQUIRED",
+      message: `${backend} was installed with binaries signed by your key; updating it needs that key again`,
+      hint: "Pass --sb-key and --sb-cert (and PARTICLE_SB_PASSPHRASE for an encrypted key).",
+      context: { backend },
+      exit: "usage",
+    }),
   oneshotUnsupported: (backend: string, why: string) =>
     new ParticleError({
       code: "ONESHOT_UNSUPPORTED",

@@ -82,6 +82,7 @@ async function installLocked(
         backend: backend.name,
         packages: { ...detection.packages },
         secureBoot: options.secureBoot ?? false,
+        userSigned: options.signing !== undefined,
         dirs: plans.map((p) => `${p.root}:${p.path}`),
         files: { ...dirs.files, ...code.files },
         bootCode: [...code.bootCode],
@@ -107,6 +108,17 @@ async function installLocked(
   }
 }
 
+/**
+ * An update keeps the chain it found: Secure Boot stays on, and binaries signed with the user's key
+ * are signed with it again (silently falling back to the distribution's signatures could leave a
+ * machine that trusts only the user's key unbootable).
+ */
+function updateOptions(component: InstalledComponent, request: UpdateRequest): InstallOptions {
+  if (component.userSigned && request.signing === undefined)
+    throw errors.signingKeyRequired(component.backend);
+  return { secureBoot: component.secureBoot, signing: request.signing };
+}
+
 /** Installs a bootloader from an image onto a target (ESP, /boot, disk), recording every file it placed. */
 export async function installBootloader(target: BootTarget, request: InstallRequest): Promise<InstallReport> {
   const backend = bootloader(request.backend);
@@ -124,7 +136,7 @@ export async function updateBootloader(target: BootTarget, request: UpdateReques
   return withBootLock(target, request, async (recovered) => {
     const component = soleComponent(await readState(target));
     if (component === undefined) throw errors.notInstalled(target.boot);
-    const options = { secureBoot: component.secureBoot, signing: request.signing };
+    const options = updateOptions(component, request);
     return installLocked(target, bootloader(component.backend), request.source, options, "update", recovered);
   });
 }
@@ -141,7 +153,7 @@ export async function adoptAndUpdate(
   return withBootLock(target, request, async (recovered) => {
     const component = soleComponent(await readState(target));
     if (component !== undefined) {
-      const options = { secureBoot: component.secureBoot, signing: request.signing };
+      const options = updateOptions(component, request);
       return installLocked(
         target,
         bootloader(component.backend),

@@ -68,6 +68,8 @@ export const InstalledComponent = z.object({
   packages: z.record(z.string(), z.string()),
   /** Whether the EFI binaries were installed for Secure Boot (shim + signed GRUB, or signed by the user). */
   secureBoot: z.boolean().default(false),
+  /** Whether binaries were signed with the user's key: updates then need that key again. */
+  userSigned: z.boolean().default(false),
   /** Directories the component owns, as "esp:EFI/BOOT" or "boot:grub/i386-pc": updates swap them whole. */
   dirs: z.array(z.string()).default([]),
   /** Files by their path from the root they live in ("esp:EFI/BOOT/BOOTX64.EFI", "boot:grub/i386-pc/normal.mod"). */

@@ -14,6 +14,7 @@ import {
   markBootSuccessful,
   parseGrubEnv,
   signEfiBinary,
+  updateBootloader,
   verifyEfiBinary,
   writeBootEntries,
 } from "../src/index.js";
@@ -115,6 +116,19 @@ describe("Secure Boot", () => {
     ).rejects.toMatchObject({
       code: "SECUREBOOT_KEY_INVALID",
     });
+  });
+
+  it("updates-a-user-signed-chain-only-with-the-users-key", async () => {
+    const dir = await esp("sb-update");
+    const target = { esp: dir, boot: dir };
+    await installBootloader(target, { backend: "grub-efi", source: image, secureBoot: true, signing });
+    await expect(updateBootloader(target, { source: image })).rejects.toMatchObject({
+      code: "SECUREBOOT_KEY_REQUIRED",
+      exitCode: 2,
+    });
+    const report = await updateBootloader(target, { source: image, signing });
+    expect(report.secureBoot).toBe(true);
+    expect(await verifyEfiBinary(path.join(dir, "EFI/BOOT/BOOTX64.EFI"), SNAKEOIL_CERT)).toBe(true);
   });
 
   it("refuses-an-unsigned-kernel-on-a-secure-boot-install", async () => {
