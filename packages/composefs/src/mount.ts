@@ -163,6 +163,24 @@ export async function mountImage(
   return { ...record, state: "mounted" };
 }
 
+/**
+ * Creates an upper directory with the top layer's root mode and owner: overlayfs shows the upper's
+ * root as the stack's root. An existing upper (a caller's, kept across mounts) is left as it is.
+ */
+async function createUpperLike(upper: string, topLayer: string | undefined): Promise<void> {
+  await fs.mkdir(path.dirname(upper), { recursive: true });
+  try {
+    await fs.mkdir(upper);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
+    throw error;
+  }
+  if (topLayer === undefined) return;
+  const root = await fs.stat(topLayer);
+  await fs.chown(upper, root.uid, root.gid);
+  await fs.chmod(upper, root.mode & 0o7777);
+}
+
 async function stack(
   paths: StorePaths,
   runDir: string,
@@ -190,7 +208,7 @@ async function stack(
     upper = { upper: record.writable.upper, work: record.writable.work };
   }
   if (upper) {
-    await fs.mkdir(upper.upper, { recursive: true });
+    await createUpperLike(upper.upper, lower[0]);
     await fs.mkdir(upper.work, { recursive: true });
   }
   // overlayfs needs two lower layers without an upper and one with it: pad with empty ones at the bottom.

@@ -80,7 +80,15 @@ describe("mount", () => {
 
   it("writable-tmpfs-and-directory-uppers", async () => {
     const { dir, store, target, runDir } = await setup("cfs-rw");
+    const image = await store.resolve("demo");
+    // The stack's root shows the upper's root: it must look like the image's root.
+    const layerRoot = path.join(dir, "layer-root");
+    await fs.mkdir(layerRoot, { mode: 0o750 });
+    await fs.chmod(layerRoot, 0o750);
+    await fs.chown(layerRoot, 1000, 1000);
+    await store.commitImage({ name: "demo", layers: [...image.layers, await store.createLayer(layerRoot)] });
     await store.mount("demo", target, { writable: "tmpfs" });
+    expect(await fs.stat(target)).toMatchObject({ mode: 0o40750, uid: 1000, gid: 1000 });
     await fs.writeFile(path.join(target, "etc/new"), "scratch");
     await fs.rm(path.join(target, "etc/hostname"));
     await store.unmount(target);
