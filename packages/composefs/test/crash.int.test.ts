@@ -135,6 +135,17 @@ describe("kill -9 at every step", () => {
     expect((await f.store.verify()).blobs.unreferenced).toBe(0);
   });
 
+  it("staging-files-of-dead-processes-are-removed-by-the-next-writer", async () => {
+    const f = await fixture("cfs-staging");
+    const tmp = path.join(f.store.root, ".particle/tmp");
+    const dead = path.join(tmp, "blob-999999999-abcdef");
+    const live = path.join(tmp, `blob-${process.ppid}-abcdef`);
+    await fs.writeFile(dead, "partial");
+    await fs.writeFile(live, "in progress");
+    await f.store.cleanup();
+    expect((await fs.readdir(tmp)).sort()).toEqual([path.basename(live)]);
+  });
+
   it("a-second-writer-fails-with-LOCK_HELD-naming-the-holder", async () => {
     const f = await fixture("cfs-lock");
     const lockDir = path.join(f.store.root, ".particle/lock");
