@@ -36,6 +36,8 @@ export async function initSysroot(
 export interface InstallOptions {
   /** The image: a transport reference (oci:DIR:TAG, docker://…) or a reference in `importer`'s reach. */
   readonly reference: string;
+  /** The reference upgrades follow, when the installer fetches the image from elsewhere. @default reference */
+  readonly trackedReference?: string;
   readonly importer: ImageImporter;
   /** @default "default" */
   readonly stateroot?: string;
@@ -64,6 +66,7 @@ export async function installToFilesystem(
     const sysroot = await initSysroot(target, options);
     const staged = await switchImage(sysroot, {
       reference: options.reference,
+      ...(options.trackedReference ? { trackedReference: options.trackedReference } : {}),
       importer: options.importer,
       stateroot: options.stateroot ?? "default",
       kargs: [options.rootKarg, ...DEFAULT_KARGS, ...(options.kargs ?? [])],

@@ -41,6 +41,8 @@ export async function fetchImage(
 
 export interface SwitchOptions {
   readonly reference: string;
+  /** The reference later upgrades follow, when it differs from where the image is fetched now (bootc's --target-imgref). */
+  readonly trackedReference?: string;
   readonly importer?: ImageImporter;
   readonly stateroot?: string;
   readonly kargs?: readonly string[];
@@ -53,7 +55,7 @@ export async function switchImage(sysroot: Sysroot, options: SwitchOptions): Pro
   const image = await fetchImage(sysroot, options.reference, options.importer);
   const staged = await stageDeployment(sysroot, {
     image,
-    reference: options.reference,
+    reference: options.trackedReference ?? options.reference,
     ...(options.stateroot ? { stateroot: options.stateroot } : {}),
     ...(options.kargs ? { kargs: options.kargs } : {}),
   });

@@ -1,5 +1,5 @@
 import { bootupdInstaller, installToDisk, installToFilesystem } from "@particle/bootc";
-import { defineCommand, stringList, stringOption } from "@particle/cli-kit";
+import { defineCommand, type Parsed, stringList, stringOption } from "@particle/cli-kit";
 import { ParticleError } from "@particle/runtime";
 import { importerOf } from "./context.js";
 
@@ -12,6 +12,7 @@ const commonHelp = {
   image: "the image to install (oci:DIR:TAG, docker://…, oci:/var/lib/particle/store:NAME:TAG)",
   karg: "extra kernel argument (repeatable), e.g. console=ttyS0",
   stateroot: 'stateroot name (default "default")',
+  "target-imgref": "the reference upgrades follow, if not --image (e.g. the registry the machine will use)",
 };
 
 function requireImage(value: string | undefined): string {
@@ -24,6 +25,11 @@ function requireImage(value: string | undefined): string {
     });
   }
   return value;
+}
+
+function trackedOf(parsed: Parsed): { trackedReference?: string } {
+  const tracked = stringOption(parsed, "target-imgref");
+  return tracked ? { trackedReference: tracked } : {};
 }
 
 export const installCommands = [
@@ -43,6 +49,7 @@ export const installCommands = [
       const stateroot = stringOption(parsed, "stateroot");
       const result = await installToDisk(parsed.positionals[0] as string, {
         reference: requireImage(stringOption(parsed, "image")),
+        ...trackedOf(parsed),
         importer: importerOf(ctx),
         kargs: stringList(parsed, "karg"),
         bootloader: bootupdInstaller(stringOption(parsed, "bootloader") ?? "grub-efi"),
@@ -77,6 +84,7 @@ export const installCommands = [
       const stateroot = stringOption(parsed, "stateroot");
       const result = await installToFilesystem(parsed.positionals[0] as string, {
         reference: requireImage(stringOption(parsed, "image")),
+        ...trackedOf(parsed),
         importer: importerOf(ctx),
         rootKarg,
         kargs: stringList(parsed, "karg"),
