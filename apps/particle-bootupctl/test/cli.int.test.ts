@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { debianRootfs, requireRoot, scratchDir } from "@particle/test-kit";
+import { createDiskImage, debianRootfs, listFat, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootupctl, json } from "./helpers.js";
 
@@ -84,6 +84,41 @@ describe("particle-bootupctl", () => {
     });
     expect((await bootupctl(["validate", "--esp", esp])).exitCode).toBe(0);
     expect((await bootupctl(["validate", "--esp", esp])).stdout).toMatch(/^all \d+ recorded files match$/m);
+  });
+
+  it("installs into the ESP partition of a disk image without mounting it", async () => {
+    const dir = await scratchDir("bootupctl-image");
+    const disk = path.join(dir, "disk.img");
+    const [esp] = await createDiskImage(disk, [{ sizeMiB: 40, type: "esp", content: { type: "vfat" } }]);
+    if (esp === undefined) throw new Error("no ESP");
+    const install = await bootupctl([
+      "install",
+      "--backend",
+      "systemd-boot",
+      "--disk",
+      disk,
+      "--esp-partition",
+      "1",
+      "--source",
+      image,
+    ]);
+    expect(install.exitCode, install.stderr).toBe(0);
+    expect(await listFat(disk, esp)).toEqual(
+      expect.arrayContaining([
+        "EFI/BOOT/BOOTX64.EFI",
+        "EFI/systemd/systemd-bootx64.efi",
+        "particle-bootupd/state.json",
+      ]),
+    );
+    expect((await bootupctl(["validate", "--disk", disk, "--esp-partition", "1"])).exitCode).toBe(0);
+    const status = json<{ components: { backend: string }[] }>(
+      (await bootupctl(["status", "--disk", disk, "--esp-partition", "1", "--source", image, "--json"]))
+        .stdout,
+    );
+    expect(status.components.map((c) => c.backend)).toEqual(["systemd-boot"]);
+    const missing = await bootupctl(["status", "--disk", disk, "--esp-partition", "7"]);
+    expect(missing.exitCode).toBe(3);
+    expect(missing.stderr).toMatch(/^error: .* has no partition 7$/m);
   });
 
   it("adopts a bootloader installed by something else", async () => {

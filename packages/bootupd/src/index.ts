@@ -30,6 +30,7 @@ export { type ExtlinuxPlan, renderExtlinux } from "./menu/extlinux-conf.js";
 export { grubTriesVar, renderGrubConfig, renderGrubStub } from "./menu/grub-cfg.js";
 export { formatGrubEnv, parseGrubEnv } from "./menu/grubenv.js";
 export { renderLiloConf } from "./menu/lilo-conf.js";
+export { type OfflineTargetInput, withTarget } from "./offline-esp.js";
 export {
   assertSignedChain,
   countSignatures,

@@ -1,14 +1,14 @@
-import { installBootloader } from "@particle/bootupd";
+import { installBootloader, withTarget } from "@particle/bootupd";
 import { defineCommand, stringOption } from "@particle/cli-kit";
 import { ParticleError } from "@particle/runtime";
 import {
   lockTimeoutMs,
   parseSigning,
-  parseTarget,
   sourceHelp,
   sourceOf,
   sourceOptions,
   targetHelp,
+  targetInput,
   targetOptions,
 } from "./options.js";
 import { renderInstallReport } from "./report.js";
@@ -38,13 +38,15 @@ export const installCommand = defineCommand({
         exit: "usage",
       });
     }
-    const report = await installBootloader(await parseTarget(parsed), {
-      backend,
-      source: sourceOf(parsed),
-      secureBoot: Boolean(parsed.values["secure-boot"]),
-      signing: parseSigning(parsed),
-      lockTimeoutMs: lockTimeoutMs(parsed),
-    });
+    const report = await withTarget(targetInput(parsed), { write: true }, (target) =>
+      installBootloader(target, {
+        backend,
+        source: sourceOf(parsed),
+        secureBoot: Boolean(parsed.values["secure-boot"]),
+        signing: parseSigning(parsed),
+        lockTimeoutMs: lockTimeoutMs(parsed),
+      }),
+    );
     ctx.logger.info({ backend: report.backend, changed: report.changed }, "bootloader installed");
     ctx.out.result("BootloaderInstall", report, renderInstallReport);
     return 0;

@@ -1,4 +1,4 @@
-import { type BootTarget, resolveTarget, type SigningKey } from "@particle/bootupd";
+import type { OfflineTargetInput, SigningKey } from "@particle/bootupd";
 import { type OptionSpecs, type Parsed, stringOption } from "@particle/cli-kit";
 import { ParticleError } from "@particle/runtime";
 
@@ -8,6 +8,7 @@ export const targetOptions = {
   boot: { type: "string" },
   disk: { type: "string" },
   "boot-partition": { type: "string" },
+  "esp-partition": { type: "string" },
   "lock-timeout": { type: "string" },
 } as const satisfies OptionSpecs;
 
@@ -16,6 +17,7 @@ export const targetHelp = {
   boot: "the boot filesystem holding kernels, menus and the state (default /boot, or the ESP)",
   disk: "disk (block device or image file) for BIOS boot code",
   "boot-partition": "number of the boot filesystem's partition on --disk",
+  "esp-partition": "the ESP is this partition of the disk image --disk (copied out and back with mtools)",
   "lock-timeout": "seconds to wait for another bootupd command (default 0)",
 };
 
@@ -43,13 +45,16 @@ function positiveInt(parsed: Parsed, name: string): number | undefined {
   return Number(text);
 }
 
-export function parseTarget(parsed: Parsed): Promise<BootTarget> {
-  return resolveTarget({
+/** Where the bootloader is, as typed: an offline image's ESP partition is opened by `withTarget`. */
+export function targetInput(parsed: Parsed): OfflineTargetInput {
+  const input = {
     esp: stringOption(parsed, "esp"),
     boot: stringOption(parsed, "boot"),
     disk: stringOption(parsed, "disk"),
     bootPartition: positiveInt(parsed, "boot-partition"),
-  });
+    espPartition: positiveInt(parsed, "esp-partition"),
+  };
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as OfflineTargetInput;
 }
 
 export function lockTimeoutMs(parsed: Parsed): number {

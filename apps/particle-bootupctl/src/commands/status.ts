@@ -1,6 +1,6 @@
-import { type BootupStatus, bootloaderStatus } from "@particle/bootupd";
+import { type BootupStatus, bootloaderStatus, withTarget } from "@particle/bootupd";
 import { defineCommand, table } from "@particle/cli-kit";
-import { parseTarget, sourceOf, targetHelp, targetOptions } from "./options.js";
+import { sourceOf, targetHelp, targetInput, targetOptions } from "./options.js";
 
 function render(status: BootupStatus): string {
   const lines: string[] = [];
@@ -33,7 +33,9 @@ export const statusCommand = defineCommand({
   options: { ...targetOptions, source: { type: "string" } },
   optionHelp: { ...targetHelp, source: "root of the image to compare versions with (default /)" },
   async run(ctx, parsed) {
-    const status = await bootloaderStatus(await parseTarget(parsed), { source: sourceOf(parsed) });
+    const status = await withTarget(targetInput(parsed), { write: false }, (target) =>
+      bootloaderStatus(target, { source: sourceOf(parsed) }),
+    );
     ctx.out.result("BootloaderStatus", status, render);
     return 0;
   },

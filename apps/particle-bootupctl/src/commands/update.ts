@@ -1,13 +1,13 @@
-import { adoptAndUpdate, updateBootloader } from "@particle/bootupd";
+import { adoptAndUpdate, updateBootloader, withTarget } from "@particle/bootupd";
 import { defineCommand } from "@particle/cli-kit";
 import {
   lockTimeoutMs,
   parseSigning,
-  parseTarget,
   sourceHelp,
   sourceOf,
   sourceOptions,
   targetHelp,
+  targetInput,
   targetOptions,
 } from "./options.js";
 import { renderInstallReport } from "./report.js";
@@ -18,11 +18,13 @@ export const updateCommand = defineCommand({
   options: { ...targetOptions, ...sourceOptions },
   optionHelp: { ...targetHelp, ...sourceHelp },
   async run(ctx, parsed) {
-    const report = await updateBootloader(await parseTarget(parsed), {
-      source: sourceOf(parsed),
-      signing: parseSigning(parsed),
-      lockTimeoutMs: lockTimeoutMs(parsed),
-    });
+    const report = await withTarget(targetInput(parsed), { write: true }, (target) =>
+      updateBootloader(target, {
+        source: sourceOf(parsed),
+        signing: parseSigning(parsed),
+        lockTimeoutMs: lockTimeoutMs(parsed),
+      }),
+    );
     ctx.logger.info(
       { backend: report.backend, changed: report.changed, recovered: report.recovered },
       "bootloader updated",
@@ -38,12 +40,14 @@ export const adoptCommand = defineCommand({
   options: { ...targetOptions, ...sourceOptions, "secure-boot": { type: "boolean" } },
   optionHelp: { ...targetHelp, ...sourceHelp, "secure-boot": "require a signed chain from now on" },
   async run(ctx, parsed) {
-    const report = await adoptAndUpdate(await parseTarget(parsed), {
-      source: sourceOf(parsed),
-      signing: parseSigning(parsed),
-      secureBoot: Boolean(parsed.values["secure-boot"]),
-      lockTimeoutMs: lockTimeoutMs(parsed),
-    });
+    const report = await withTarget(targetInput(parsed), { write: true }, (target) =>
+      adoptAndUpdate(target, {
+        source: sourceOf(parsed),
+        signing: parseSigning(parsed),
+        secureBoot: Boolean(parsed.values["secure-boot"]),
+        lockTimeoutMs: lockTimeoutMs(parsed),
+      }),
+    );
     ctx.logger.info({ backend: report.backend, origin: report.origin }, "bootloader adopted");
     ctx.out.result("BootloaderUpdate", report, renderInstallReport);
     return 0;

@@ -1,7 +1,7 @@
-import { type ValidationReport, validateBootloader } from "@particle/bootupd";
+import { type ValidationReport, validateBootloader, withTarget } from "@particle/bootupd";
 import { defineCommand } from "@particle/cli-kit";
 import { ExitCode } from "@particle/runtime";
-import { parseTarget, targetHelp, targetOptions } from "./options.js";
+import { targetHelp, targetInput, targetOptions } from "./options.js";
 
 function render(report: ValidationReport): string {
   if (report.valid) return `all ${report.checked} recorded files match`;
@@ -17,7 +17,9 @@ export const validateCommand = defineCommand({
   options: targetOptions,
   optionHelp: targetHelp,
   async run(ctx, parsed) {
-    const report = await validateBootloader(await parseTarget(parsed));
+    const report = await withTarget(targetInput(parsed), { write: false }, (target) =>
+      validateBootloader(target),
+    );
     ctx.out.result("BootloaderValidation", report, render);
     return report.valid ? 0 : ExitCode.integrity;
   },
