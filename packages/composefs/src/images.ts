@@ -161,7 +161,11 @@ export async function resolveImage(paths: StorePaths, ref: string): Promise<Imag
   const tagged = currentTags(index).find((t) => t.descriptor.digest === parsed.digest);
   if (tagged) return loadImage(paths, tagged.name, tagged.tag, tagged.descriptor);
   const entry = index.manifests.find((d) => d.digest === parsed.digest);
-  if (entry) return loadImage(paths, "", "", entry);
+  const past = entry?.annotations?.[Annotation.historyRef];
+  if (entry && past !== undefined) {
+    const { name, tag } = parseTagRef(past);
+    return loadImage(paths, name, tag, entry);
+  }
   const size = await blobSize(paths, parsed.digest);
   if (size === undefined) throw StoreErrors.imageNotFound(ref);
   return loadImage(paths, "", "", { mediaType: MediaType.manifest, digest: parsed.digest, size });

@@ -48,7 +48,11 @@ describe("tags, history, gc, backup", () => {
     expect(again.manifestDigest).toBe(v3.manifestDigest);
     expect((await store.history("os")).previous).toHaveLength(2);
     expect(await codeOf(store.rollback("nothing"))).toBe("NO_PREVIOUS_IMAGE");
-    expect((await store.resolve(v1.manifestDigest)).layers).toEqual(v1.layers);
+    expect(await store.resolve(v1.manifestDigest)).toMatchObject({
+      name: "os",
+      tag: "latest",
+      layers: v1.layers,
+    });
     expect(await codeOf(store.resolve("Bad Name"))).toBe("IMAGE_REF_INVALID");
     expect(await codeOf(store.resolve("missing:1"))).toBe("IMAGE_NOT_FOUND");
   });
