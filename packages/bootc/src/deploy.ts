@@ -152,6 +152,11 @@ export async function stageDeployment(sysroot: Sysroot, options: StageOptions): 
     });
     await writeJsonAtomic(layout.staged(stateroot), staged);
     await tx.commit();
+    // On a booted system, the path unit notices this and arms the finalize-at-shutdown service.
+    if (sysroot.booted !== undefined && sysroot.runDir !== undefined) {
+      await fs.mkdir(sysroot.runDir, { recursive: true });
+      await fs.writeFile(path.join(sysroot.runDir, "staged"), `${deploymentRef(stateroot, id)}\n`);
+    }
     return {
       deployment: deploymentRef(stateroot, id),
       origin,

@@ -27,7 +27,12 @@ export async function openSysroot(root: string, options: HostOptions = {}): Prom
   if (!(await pathExists(layout.deployRoot))) throw BootcErrors.notASysroot(layout.root);
   const booted = (await readFileIfExists(path.join(runDir, "booted")))?.trim();
   const store = await Store.open(layout.store, { runDir });
-  return Sysroot.open(layout.root, { store, renderers: [grubRenderer()], ...(booted ? { booted } : {}) });
+  return Sysroot.open(layout.root, {
+    store,
+    renderers: [grubRenderer()],
+    runDir,
+    ...(booted ? { booted } : {}),
+  });
 }
 
 export interface ImporterOptions {

@@ -22,6 +22,8 @@ export interface SysrootOptions {
   readonly booted?: string;
   /** Bootloader configuration written with every boot entry set (from @particle/bootupd). */
   readonly renderers?: readonly BootConfigRenderer[];
+  /** The running system's runtime directory: staging a deployment there starts particle-finalize-staged.path. */
+  readonly runDir?: string;
 }
 
 /** An opened physical root: its layout, store, deployments and boot entries. */
@@ -33,6 +35,7 @@ export class Sysroot {
     readonly store: DeployStore,
     readonly booted: string | undefined,
     readonly renderers: readonly BootConfigRenderer[],
+    readonly runDir: string | undefined,
   ) {
     this.layout = new SysrootLayout(root);
   }
@@ -45,7 +48,7 @@ export class Sysroot {
     const resolved = path.resolve(root);
     if (!(await pathExists(path.join(resolved, "particle", "deploy"))))
       throw BootcErrors.notASysroot(resolved);
-    return new Sysroot(resolved, options.store, options.booted, options.renderers ?? []);
+    return new Sysroot(resolved, options.store, options.booted, options.renderers ?? [], options.runDir);
   }
 
   /** Runs `body` holding the sysroot lock, after finishing or undoing interrupted operations. */
