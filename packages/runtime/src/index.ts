@@ -33,6 +33,7 @@ export {
 } from "./exec.js";
 export { type FailpointAction, failpoint, parseFailpoints } from "./failpoint.js";
 export { sha256File, sha256Hex } from "./hash.js";
+export { ISOLATED_ENV, type IsolateOptions, isolationArgs, runIsolated } from "./isolate.js";
 export { pendingTransactions, type Recoverer, recoverPending, Transaction } from "./journal.js";
 export { acquireLock, type Lock, type LockOptions, withLock } from "./lock.js";
 export {
@@ -51,4 +52,3 @@ export {
   unmountAll,
 } from "./mount.js";
 export { TransactionRecord } from "./spec.js";
-export { ISOLATED_ENV, isolationArgs, runIsolated, type IsolateOptions } from "./isolate.js";
