@@ -80,11 +80,11 @@ describe("boot entries", () => {
     await markBootSuccessful(target, "b");
     expect(await fs.readdir(path.join(dir, "loader/entries"))).toEqual(["b.conf"]);
 
+    // Without efivarfs the one-shot is refused before anything is written.
     await expect(
-      writeBootEntries({ esp: dir, boot: dir }, [markerEntry("b", files)], { default: "b", oneshot: "b" }),
-    ).rejects.toMatchObject({
-      code: "ONESHOT_UNSUPPORTED",
-    });
+      writeBootEntries({ esp: dir, boot: dir }, [markerEntry("z", files)], { default: "z", oneshot: "z" }),
+    ).rejects.toMatchObject({ code: "ONESHOT_UNSUPPORTED" });
+    expect(await fs.readdir(path.join(dir, "loader/entries"))).toEqual(["b.conf"]);
   });
 
   it("generates-lilo-conf-but-refuses-to-install-lilo", async () => {

@@ -1,6 +1,13 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { fsyncDir, mkdirDurable, pathExists, readFileIfExists, writeFileAtomic } from "@particle/runtime";
+import {
+  fsyncDir,
+  mkdirDurable,
+  pathExists,
+  readFileIfExists,
+  succeeds,
+  writeFileAtomic,
+} from "@particle/runtime";
 import { packageVersions } from "../dpkg.js";
 import type { Menu } from "../entries.js";
 import { errors } from "../errors.js";
@@ -44,6 +51,18 @@ function oneshotVariable(entryFile: string): Buffer {
   const attrs = Buffer.alloc(4);
   attrs.writeUInt32LE(0x7);
   return Buffer.concat([attrs, Buffer.from(`${entryFile}\0`, "utf16le")]);
+}
+
+/**
+ * Sets LoaderEntryOneShot to the entry's file name (systemd-boot 252 identifies entries by it).
+ * efivarfs marks existing variables immutable; the flag is lifted before the variable is replaced.
+ */
+async function writeOneshot(efivars: string, id: string, files: readonly string[]): Promise<void> {
+  const name = files.find((n) => parseBlsFileName(n)?.id === id) ?? blsFileName({ id });
+  const file = path.join(efivars, `LoaderEntryOneShot-${LOADER_GUID}`);
+  // Only efivarfs has the flag to lift; elsewhere chattr may fail, and a real failure shows in the write.
+  if (await pathExists(file)) await succeeds("chattr", ["-i", file]);
+  await fs.writeFile(file, oneshotVariable(name));
 }
 
 async function listEntryFiles(dir: string): Promise<string[]> {
@@ -93,6 +112,14 @@ export const systemdBoot: Bootloader = {
   },
 
   async writeMenu(target, menu: Menu) {
+    const { oneshot } = menu.options;
+    const { efivars } = target;
+    if (oneshot !== undefined && efivars === undefined) {
+      throw errors.oneshotUnsupported(
+        "systemd-boot",
+        "the one-shot entry is an EFI variable and no efivarfs was given",
+      );
+    }
     const dir = entriesDir(target);
     await mkdirDurable(dir);
     const existing = await listEntryFiles(dir);
@@ -104,19 +131,7 @@ export const systemdBoot: Bootloader = {
       const text = renderBlsEntry(entry, entry.id === menu.options.default);
       if ((await readFileIfExists(file)) !== text) await writeFileAtomic(file, text);
     }
-    if (menu.options.oneshot !== undefined) {
-      if (target.efivars === undefined)
-        throw errors.oneshotUnsupported(
-          "systemd-boot",
-          "the one-shot entry is an EFI variable and no efivarfs was given",
-        );
-      const id = menu.options.oneshot;
-      const name = [...keep].find((n) => parseBlsFileName(n)?.id === id) ?? blsFileName({ id });
-      await fs.writeFile(
-        path.join(target.efivars, `LoaderEntryOneShot-${LOADER_GUID}`),
-        oneshotVariable(name),
-      );
-    }
+    if (oneshot !== undefined && efivars !== undefined) await writeOneshot(efivars, oneshot, [...keep]);
     await writeFileAtomic(
       path.join(espOf(target), "loader/loader.conf"),
       renderLoaderConf(
