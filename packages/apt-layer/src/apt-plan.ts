@@ -20,7 +20,8 @@ export function parseAptSimulation(stdout: string): PlanAction[] {
     if (!m) continue;
     actions.push({
       action: ACTIONS[m[1] as keyof typeof ACTIONS],
-      name: m[2] as string,
+      // Foreign-architecture packages are printed as `name:arch`; the architecture is in the brackets too.
+      name: (m[2] as string).split(":")[0] as string,
       ...(m[4] ? { version: m[4] } : {}),
       ...(m[3] ? { previous: m[3] } : {}),
       ...(m[5] ? { architecture: m[5] } : {}),

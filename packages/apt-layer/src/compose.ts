@@ -1,4 +1,4 @@
-import { sha256Hex } from "@particle/runtime";
+import { mkdirDurable, sha256Hex } from "@particle/runtime";
 import { aptUpdate, resolvePlan } from "./apt.js";
 import type { PlanAction } from "./apt-plan.js";
 import { canonicalJson } from "./audit.js";
@@ -176,6 +176,7 @@ export async function resolveRecipe(
     { target: `${recipe.metadata.name}:${recipe.metadata.tag}`, base: base.manifestDigest },
     async (scope) => {
       const dirs = buildDirs(scope.workDir);
+      await mkdirDurable(dirs.lower);
       await ctx.store.mount(base.manifestDigest, dirs.lower);
       const env = await BuildEnvironment.open({
         lower: [dirs.lower],

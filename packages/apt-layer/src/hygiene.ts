@@ -114,6 +114,7 @@ export async function cleanUpper(upper: string): Promise<HygieneReport> {
 export async function stripOverlayXattrs(upper: string): Promise<void> {
   const { stdout } = await run("getfattr", [
     "--absolute-names",
+    "--no-dereference",
     "--physical",
     "--recursive",
     "--match=^trusted\\.overlay\\.",

@@ -54,6 +54,8 @@ export async function applyStep(env: BuildEnvironment, step: RecipeStep): Promis
         const args = ["useradd", "--create-home", "--shell", user.shell];
         if (user.uid !== undefined) args.push("--uid", String(user.uid));
         if (user.system) args.push("--system");
+        // Debian makes a group per user; a group of that name may already exist (e.g. `operator`).
+        if (await groupExists(env, user.name)) args.push("--gid", user.name);
         if (user.groups.length > 0) args.push("--groups", user.groups.join(","));
         await env.run([...args, "--", user.name]);
         if (user.passwordHash) await env.run(["usermod", "--password", user.passwordHash, "--", user.name]);
