@@ -10,7 +10,13 @@ import {
   scratchDir,
 } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
-import { installBootloader, readState, writeBootEntries } from "../src/index.js";
+import {
+  installBootloader,
+  readState,
+  signEfiBinary,
+  verifyEfiBinary,
+  writeBootEntries,
+} from "../src/index.js";
 import { imageRoot, markerEntry, stageKernel } from "./fixtures.js";
 
 let image: string;
@@ -63,6 +69,35 @@ describe("secure boot", () => {
       timeoutMs: 240_000,
     });
     expect(result.markers, result.serialLog.slice(-3000)).toEqual(["PARTICLE-MARKER signed"]);
+    expect(result.serialLog).toMatch(/Secure boot enabled/);
+  });
+
+  it("boots-systemd-boot-and-a-kernel-signed-with-the-users-key", async () => {
+    const dir = await scratchDir("sb-sdboot");
+    const esp = path.join(dir, "esp");
+    await fs.mkdir(esp);
+    const target = { esp, boot: esp };
+    // Debian 12's systemd-boot is unsigned; it loads the kernel through the firmware, which checks db.
+    await installBootloader(target, { backend: "systemd-boot", source: image, secureBoot: true, signing });
+    const files = await stageKernel(image, esp);
+    const kernel = path.join(esp, files.kernel);
+    await signEfiBinary(kernel, `${kernel}.signed`, signing);
+    await fs.rename(`${kernel}.signed`, kernel);
+    expect(await verifyEfiBinary(kernel, SNAKEOIL_CERT)).toBe(true);
+    await writeBootEntries(target, [markerEntry("sdboot-signed", files)], {
+      default: "sdboot-signed",
+      timeout: 0,
+    });
+    const disk = path.join(dir, "disk.img");
+    await createDiskImage(disk, [{ sizeMiB: 48, type: "esp", content: { type: "vfat", dir: esp } }]);
+    const result = await bootVm({
+      firmware: "uefi-secureboot",
+      disk,
+      workDir: path.join(dir, "vm"),
+      until: refused,
+      timeoutMs: 240_000,
+    });
+    expect(result.markers, result.serialLog.slice(-3000)).toEqual(["PARTICLE-MARKER sdboot-signed"]);
     expect(result.serialLog).toMatch(/Secure boot enabled/);
   });
 
