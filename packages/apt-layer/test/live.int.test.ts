@@ -1,0 +1,76 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { mountsBelow } from "@particle/runtime";
+import { destroyScratch, requireRoot } from "@particle/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AptLayerContext } from "../src/context.js";
+import { listImagePackages } from "../src/inspect.js";
+import { liveCommit, liveInstall, liveRollback, liveStatus } from "../src/live.js";
+import { LABELS } from "../src/spec.js";
+import { layerFixture } from "./fixture.js";
+import { hostState } from "./host-state.js";
+
+let dir: string;
+let ctx: AptLayerContext;
+let base: string;
+let root: string;
+
+const exists = (p: string) => fs.access(path.join(root, p)).then(
+  () => true,
+  () => false,
+);
+
+beforeAll(async () => {
+  requireRoot();
+  ({ dir, ctx, base } = await layerFixture("live", { scope: "manual" }));
+  // The "running system": the base image mounted read-only, as a booted Particle root is.
+  root = path.join(dir, "root");
+  await fs.mkdir(root);
+  await ctx.store.mount(base, root);
+});
+afterAll(async () => {
+  if (dir) await destroyScratch(dir);
+});
+
+describe("live overlay", () => {
+  it("installs-live-then-commits-the-changes-as-a-new-image", async () => {
+    const before = await hostState();
+    const status = await liveInstall(ctx, { root, base, packages: ["jq"] });
+    expect(status.active).toBe(true);
+    expect(await exists("usr/bin/jq")).toBe(true);
+    expect(status.changes?.added.map((p) => p.name)).toEqual(expect.arrayContaining(["jq", "libjq1"]));
+    await liveInstall(ctx, { root, packages: ["less"] });
+    expect((await liveStatus(ctx, root)).installed).toEqual(["jq", "less"]);
+
+    const { image } = await liveCommit(ctx, { root, message: "jq and less", target: "live/1" });
+    expect(image.labels[LABELS.message]).toBe("jq and less");
+    expect(image.layers).toHaveLength(2);
+    const names = (await listImagePackages(ctx.store, "live/1")).packages.map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(["jq", "less"]));
+    // The overlay is gone: the root is the image it was.
+    expect((await liveStatus(ctx, root)).active).toBe(false);
+    expect(await exists("usr/bin/jq")).toBe(false);
+    expect((await mountsBelow(root)).filter((m) => m.mountPoint !== root)).toEqual([]);
+    expect(await hostState()).toEqual(before);
+  });
+
+  it("rolls-back-live-changes", async () => {
+    await liveInstall(ctx, { root, base, packages: ["jq"] });
+    expect(await exists("usr/bin/jq")).toBe(true);
+    const status = await liveRollback(ctx, root);
+    expect(status.active).toBe(false);
+    expect(await exists("usr/bin/jq")).toBe(false);
+    await expect(liveRollback(ctx, root)).rejects.toMatchObject({ code: "LIVE_NOT_ACTIVE" });
+  });
+
+  it("leaves-no-overlay-when-the-first-live-install-fails", async () => {
+    await expect(liveInstall(ctx, { root, base, packages: ["no-such-package-xyz"] })).rejects.toMatchObject({ code: "PACKAGE_NOT_FOUND" });
+    expect((await liveStatus(ctx, root)).active).toBe(false);
+    expect((await mountsBelow(root)).length).toBe(1);
+  });
+
+  it("refuses-the-machine-root-and-a-commit-without-an-overlay", async () => {
+    await expect(liveInstall(ctx, { root: "/", base, packages: ["jq"] })).rejects.toMatchObject({ code: "LIVE_ROOT_UNSUPPORTED" });
+    await expect(liveCommit(ctx, { root, message: "nothing" })).rejects.toMatchObject({ code: "LIVE_NOT_ACTIVE" });
+  });
+});
