@@ -33,3 +33,4 @@ export {
   type VmOptions,
   type VmResult,
 } from "./vm/qemu.js";
+export { ociSchemaErrors, type OciSchemaName } from "./oci-schema.js";
