@@ -1,0 +1,102 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { mountsBelow } from "@particle/runtime";
+import { CACHE_ROOT, debianRootfs, destroyScratch, requireRoot, scratchDir } from "@particle/test-kit";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const BIN = path.resolve(__dirname, "../dist/apt-layer.mjs");
+let dir: string;
+let env: Record<string, string>;
+
+function aptLayer(args: string[], extra: Record<string, string> = {}) {
+  return execa("node", [BIN, ...args], { reject: false, env: { ...env, ...extra } });
+}
+
+async function images(): Promise<string[]> {
+  const index = JSON.parse(await fs.readFile(path.join(dir, "store/index.json"), "utf8")) as { manifests: { annotations?: Record<string, string> }[] };
+  return index.manifests.map((m) => m.annotations?.["org.opencontainers.image.ref.name"] ?? "").sort();
+}
+
+beforeAll(async () => {
+  requireRoot();
+  dir = await scratchDir("apt-layer-cli", { scope: "manual" });
+  env = {
+    PARTICLE_LOGGING_FILE: "",
+    PARTICLE_CONFIG_ROOT: path.join(dir, "etc"),
+    PARTICLE_PATHS_STORE: path.join(dir, "store"),
+    PARTICLE_PATHS_STATE: path.join(dir, "state"),
+    PARTICLE_PATHS_RUN: path.join(dir, "run"),
+    PARTICLE_PATHS_CACHE: path.join(CACHE_ROOT, "apt-layer-cli"),
+    PARTICLE_PATHS_LOG: path.join(dir, "log"),
+  };
+  const imported = await aptLayer(["import-rootfs", await debianRootfs(), "debian/bookworm"]);
+  expect(imported.stderr).toBe("");
+  expect(imported.exitCode).toBe(0);
+});
+afterAll(async () => {
+  if (dir) await destroyScratch(dir);
+});
+
+describe("apt-layer CLI", () => {
+  it("layers-packages-in-the-seed-form-and-reports-them", async () => {
+    const built = await aptLayer(["debian/bookworm", "tools/1", "jq", "--json"]);
+    expect(built.exitCode).toBe(0);
+    const doc = JSON.parse(built.stdout);
+    expect(doc).toMatchObject({ apiVersion: "particle.dev/v1", kind: "LayerResult", image: "tools:1" });
+    expect(doc.installed.map((p: { name: string }) => p.name)).toContain("jq");
+
+    const list = JSON.parse((await aptLayer(["list", "tools/1", "--json"])).stdout);
+    expect(list.kind).toBe("PackageList");
+    expect(list.requested).toEqual(["jq"]);
+    const diff = await aptLayer(["diff", "debian/bookworm", "tools/1"]);
+    expect(diff.stdout).toMatch(/^\+ jq:amd64 /m);
+    const sbom = JSON.parse((await aptLayer(["sbom", "tools/1"])).stdout);
+    expect(sbom.spdxVersion).toBe("SPDX-2.3");
+    expect((await aptLayer(["--live-status", "--root", path.join(dir, "nothing")])).stdout).toMatch(/no live overlay/);
+    const audit = await aptLayer(["audit", "verify", "--json"]);
+    expect(JSON.parse(audit.stdout)).toMatchObject({ kind: "AuditVerification", valid: true });
+  });
+
+  it("rejects-bad-input-with-an-error-a-hint-and-its-exit-code", async () => {
+    const before = await images();
+    const badName = await aptLayer(["debian/bookworm", "tools/2", "Not_A_Package"]);
+    expect(badName.exitCode).toBe(4);
+    expect(badName.stderr).toMatch(/^error: "Not_A_Package" is not a valid package name$/m);
+    expect(badName.stderr).toMatch(/^hint: /m);
+    const missing = await aptLayer(["debian/bookworm", "tools/2", "no-such-package-xyz"]);
+    expect(missing.exitCode).toBe(3);
+    expect(missing.stderr).toMatch(/^error: package not available: no-such-package-xyz$/m);
+    const exists = await aptLayer(["debian/bookworm", "tools/1", "jq"]);
+    expect(exists.exitCode).toBe(8);
+    expect(exists.stderr).toMatch(/^hint: .*--replace/m);
+    expect(await images()).toEqual(before);
+  });
+
+  for (const step of ["resolved", "installed", "layer-created"]) {
+    it(`leaves-no-image-and-no-mount-when-killed-at-${step}`, async () => {
+      const before = await images();
+      const killed = await aptLayer(["debian/bookworm", `killed/${step}`, "less"], { PARTICLE_FAILPOINTS: `apt-layer.build/${step}=kill` });
+      expect(killed.signal).toBe("SIGKILL");
+      expect(await images()).toEqual(before);
+      // The next command recovers: unmounts and removes what the killed build left, and audits it.
+      const recovered = await aptLayer(["recover"]);
+      expect(recovered.exitCode).toBe(0);
+      expect(await mountsBelow(dir)).toEqual([]);
+      expect(await fs.readdir(path.join(dir, "state/apt-layer/builds"))).toEqual([]);
+      expect(await fs.readdir(path.join(dir, "state/apt-layer/journal"))).toEqual([]);
+      const log = JSON.parse((await aptLayer(["audit", "show", "--json"])).stdout);
+      expect(log.entries.at(-1)).toMatchObject({ target: `killed:${step}`, result: "failure" });
+    });
+  }
+
+  it("validates-recipes-and-reports-bad-ones", async () => {
+    const recipes = path.resolve(__dirname, "../../../recipes");
+    expect((await aptLayer(["validate", path.join(recipes, "bazzite.yaml")])).exitCode).toBe(0);
+    const bad = path.join(dir, "bad.yaml");
+    await fs.writeFile(bad, "apiVersion: particle.dev/v1\nkind: Recipe\nmetadata: { name: Bad }\nbase: { image: x }\n");
+    const result = await aptLayer(["validate", bad]);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toMatch(/metadata\.name/);
+  });
+});
