@@ -121,6 +121,60 @@ describe("particle-bootupctl", () => {
     expect(missing.stderr).toMatch(/^error: .* has no partition 7$/m);
   });
 
+  it("writes boot entries from a file, generates lilo.conf when asked, and marks a boot good", async () => {
+    const esp = await espDir("bootupctl-entries");
+    expect(
+      (await bootupctl(["install", "--backend", "grub-efi", "--esp", esp, "--source", image])).exitCode,
+    ).toBe(0);
+    const entry = (id: string) => ({
+      id,
+      title: `Particle ${id}`,
+      kernel: `/particle/${id}/vmlinuz`,
+      initrd: [`/particle/${id}/initrd.img`],
+      options: "quiet",
+    });
+    const doc = {
+      apiVersion: "particle.dev/v1",
+      kind: "BootEntries",
+      menu: { default: "new", timeout: 0 },
+      entries: [entry("old"), { ...entry("new"), sortKey: "2", tries: 3 }],
+    };
+    const file = path.join(path.dirname(esp), "menu.json");
+    await fs.writeFile(file, JSON.stringify(doc));
+    const written = await bootupctl(["write-entries", "--esp", esp, "--entries", file, "--json"]);
+    expect(written.exitCode, written.stderr).toBe(0);
+    expect(json(written.stdout)).toMatchObject({
+      kind: "BootEntriesWritten",
+      backend: "grub-efi",
+      entries: 2,
+      atomic: true,
+    });
+    expect(await fs.readFile(path.join(esp, "grub/grub.cfg"), "utf8")).toContain("--id 'new'");
+    expect(await fs.readFile(path.join(esp, "grub/grubenv"), "utf8")).toContain("particle_tries_new=3\n");
+    expect((await bootupctl(["mark-good", "new", "--esp", esp])).exitCode).toBe(0);
+    expect(await fs.readFile(path.join(esp, "grub/grubenv"), "utf8")).not.toContain("particle_tries_new");
+
+    const boot = path.join(path.dirname(esp), "lilo-boot");
+    await fs.mkdir(boot);
+    await fs.writeFile(
+      file,
+      JSON.stringify({ ...doc, backend: "lilo", entries: [entry("old"), entry("new")] }),
+    );
+    expect(
+      (await bootupctl(["write-entries", "--boot", boot, "--disk", "/dev/vda", "--entries", file])).exitCode,
+    ).toBe(0);
+    expect(await fs.readFile(path.join(boot, "lilo.conf"), "utf8")).toMatch(/^default=new$/m);
+
+    await fs.writeFile(file, JSON.stringify({ ...doc, menu: { default: "missing" } }));
+    const bad = await bootupctl(["write-entries", "--esp", esp, "--entries", file]);
+    expect(bad.exitCode).toBe(4);
+    expect(bad.stderr).toMatch(
+      /^error: boot entries are invalid: the default entry "missing" is not in the list$/m,
+    );
+    expect(bad.stderr).toMatch(/^hint: /m);
+    expect(await fs.readFile(path.join(esp, "grub/grub.cfg"), "utf8")).toContain("--id 'new'");
+  });
+
   it("adopts a bootloader installed by something else", async () => {
     const esp = await espDir("bootupctl-adopt");
     // What Debian's grub-install leaves on an ESP: GRUB in EFI/debian and no bootupd state.

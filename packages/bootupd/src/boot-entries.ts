@@ -1,4 +1,6 @@
 import path from "node:path";
+import { readFileIfExists } from "@particle/runtime";
+import { z } from "zod";
 import { markGrubEntryGood } from "./backends/grub-menu.js";
 import { bootloader } from "./backends/index.js";
 import { markBlsEntryGood } from "./backends/systemd-boot.js";
@@ -7,7 +9,7 @@ import { errors } from "./errors.js";
 import { type LockedOptions, withBootLock } from "./lock.js";
 import { grubTriesVar } from "./menu/grub-cfg.js";
 import { countSignatures } from "./secureboot.js";
-import type { BackendName, BootEntryInput, MenuOptionsInput } from "./spec.js";
+import { type BackendName, BootEntriesDocument, type BootEntryInput, type MenuOptionsInput } from "./spec.js";
 import { readState, soleComponent } from "./state.js";
 import type { BootTarget } from "./target.js";
 
@@ -69,4 +71,24 @@ export async function markBootSuccessful(
     else if (component.backend === "grub-efi" || component.backend === "grub-bios")
       await markGrubEntryGood(target, grubTriesVar(id));
   });
+}
+
+/** Parses a `BootEntries` document (pure); invalid input is BOOT_ENTRIES_INVALID naming the file. */
+export function parseBootEntriesDocument(text: string, file: string): BootEntriesDocument {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw errors.invalidEntries(`${file} is not JSON: ${(error as Error).message}`, { path: file });
+  }
+  const parsed = BootEntriesDocument.safeParse(json);
+  if (!parsed.success)
+    throw errors.invalidEntries(`${file}: ${z.prettifyError(parsed.error)}`, { path: file });
+  return parsed.data;
+}
+
+export async function loadBootEntriesDocument(file: string): Promise<BootEntriesDocument> {
+  const text = await readFileIfExists(file);
+  if (text === undefined) throw errors.invalidEntries(`${file} does not exist`, { path: file });
+  return parseBootEntriesDocument(text, file);
 }

@@ -8,7 +8,9 @@ export type {
   PlannedFile,
 } from "./backends/types.js";
 export {
+  loadBootEntriesDocument,
   markBootSuccessful,
+  parseBootEntriesDocument,
   type WriteEntriesOptions,
   type WriteEntriesReport,
   writeBootEntries,

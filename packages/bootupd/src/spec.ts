@@ -59,6 +59,17 @@ export const MenuOptions = z.object({
 export type MenuOptions = z.infer<typeof MenuOptions>;
 export type MenuOptionsInput = z.input<typeof MenuOptions>;
 
+/** A boot menu as a file (`particle-bootupctl write-entries --entries FILE`). */
+export const BootEntriesDocument = z.object({
+  apiVersion: z.literal("particle.dev/v1"),
+  kind: z.literal("BootEntries"),
+  /** The bootloader to write for; by default the installed one. */
+  backend: BackendName.optional(),
+  menu: MenuOptions,
+  entries: z.array(BootEntry).min(1),
+});
+export type BootEntriesDocument = z.infer<typeof BootEntriesDocument>;
+
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** One bootloader as installed on a target: what it is made of and every file it placed. */
@@ -140,6 +151,7 @@ export type DirUpdateIntent = z.infer<typeof DirUpdateIntent>;
 export const jsonSchemas = {
   "bootup-state": BootupState,
   "boot-entry": BootEntry,
+  "boot-entries": BootEntriesDocument,
   "bootup-status": BootupStatus,
   "validation-report": ValidationReport,
 } as const;
