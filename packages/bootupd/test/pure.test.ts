@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { mbrCoreSector, nextCoreSlot, patchBootImage, patchCoreImage } from "../src/bios-boot-code.js";
-import { isUpdateAvailable, parseDpkgStatus } from "../src/index.js";
+import { isUpdateAvailable, parseBootEntriesDocument, parseDpkgStatus } from "../src/index.js";
 import { parseState } from "../src/state.js";
 
 describe("dpkg status", () => {
@@ -81,5 +81,25 @@ describe("state file fixtures", () => {
       "esp:EFI/BOOT/BOOTX64.EFI",
       "esp:EFI/systemd/systemd-bootx64.efi",
     ]);
+  });
+});
+
+describe("BootEntries documents", () => {
+  it("parses-a-document-and-refuses-bad-ones-naming-the-file", () => {
+    const doc = {
+      apiVersion: "particle.dev/v1",
+      kind: "BootEntries",
+      menu: { default: "a" },
+      entries: [{ id: "a", title: "A", kernel: "/a/vmlinuz" }],
+    };
+    expect(parseBootEntriesDocument(JSON.stringify(doc), "menu.json").menu).toEqual({
+      default: "a",
+      timeout: 1,
+      serial: false,
+    });
+    expect(() => parseBootEntriesDocument("{", "menu.json")).toThrow(/menu.json is not JSON/);
+    expect(() => parseBootEntriesDocument(JSON.stringify({ ...doc, entries: [] }), "menu.json")).toThrow(
+      expect.objectContaining({ code: "BOOT_ENTRIES_INVALID", context: { path: "menu.json" } }),
+    );
   });
 });
