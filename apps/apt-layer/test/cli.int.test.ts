@@ -14,8 +14,13 @@ function aptLayer(args: string[], extra: Record<string, string> = {}) {
 }
 
 async function images(): Promise<string[]> {
-  const index = JSON.parse(await fs.readFile(path.join(dir, "store/index.json"), "utf8")) as { manifests: { annotations?: Record<string, string> }[] };
-  return index.manifests.map((m) => m.annotations?.["org.opencontainers.image.ref.name"] ?? "").sort();
+  const index = JSON.parse(await fs.readFile(path.join(dir, "store/index.json"), "utf8")) as {
+    manifests: { annotations?: Record<string, string> }[];
+  };
+  return index.manifests
+    .map((m) => m.annotations?.["org.opencontainers.image.ref.name"] ?? "")
+    .filter(Boolean)
+    .sort();
 }
 
 beforeAll(async () => {
@@ -53,7 +58,9 @@ describe("apt-layer CLI", () => {
     expect(diff.stdout).toMatch(/^\+ jq:amd64 /m);
     const sbom = JSON.parse((await aptLayer(["sbom", "tools/1"])).stdout);
     expect(sbom.spdxVersion).toBe("SPDX-2.3");
-    expect((await aptLayer(["--live-status", "--root", path.join(dir, "nothing")])).stdout).toMatch(/no live overlay/);
+    expect((await aptLayer(["--live-status", "--root", path.join(dir, "nothing")])).stdout).toMatch(
+      /no live overlay/,
+    );
     const audit = await aptLayer(["audit", "verify", "--json"]);
     expect(JSON.parse(audit.stdout)).toMatchObject({ kind: "AuditVerification", valid: true });
   });
@@ -76,7 +83,9 @@ describe("apt-layer CLI", () => {
   for (const step of ["resolved", "installed", "layer-created"]) {
     it(`leaves-no-image-and-no-mount-when-killed-at-${step}`, async () => {
       const before = await images();
-      const killed = await aptLayer(["debian/bookworm", `killed/${step}`, "less"], { PARTICLE_FAILPOINTS: `apt-layer.build/${step}=kill` });
+      const killed = await aptLayer(["debian/bookworm", `killed/${step}`, "less"], {
+        PARTICLE_FAILPOINTS: `apt-layer.build/${step}=kill`,
+      });
       expect(killed.signal).toBe("SIGKILL");
       expect(await images()).toEqual(before);
       // The next command recovers: unmounts and removes what the killed build left, and audits it.
@@ -90,11 +99,42 @@ describe("apt-layer CLI", () => {
     });
   }
 
+  it("exports-and-imports-an-image-through-oci-with-the-seed-flags", async () => {
+    const archive = path.join(dir, "tools.oci.tar");
+    const exported = await aptLayer(["--oci-export", "tools/1", `oci-archive:${archive}`]);
+    expect(exported.stderr).toBe("");
+    expect(exported.exitCode).toBe(0);
+    const imported = await aptLayer(["--oci-import", `oci-archive:${archive}`, "imported:1"]);
+    expect(imported.exitCode).toBe(0);
+    const list = JSON.parse((await aptLayer(["list", "imported:1", "--json"])).stdout);
+    expect(list.packages.map((p: { name: string }) => p.name)).toContain("jq");
+  });
+
+  it("bootstraps-a-base-with-mmdebstrap", async () => {
+    const result = await aptLayer(["bootstrap", "bootstrapped/bookworm", "--variant", "minbase", "--json"]);
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      kind: "Image",
+      image: "bootstrapped:bookworm",
+      layers: 1,
+    });
+    const list = JSON.parse((await aptLayer(["list", "bootstrapped/bookworm", "--json"])).stdout);
+    expect(list.packages.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(["apt", "dpkg", "bash"]),
+    );
+    const bad = await aptLayer(["bootstrap", "bootstrapped/x", "--variant", "huge"]);
+    expect(bad.exitCode).toBe(4);
+    expect(bad.stderr).toMatch(/^error: .*variant/m);
+  });
+
   it("validates-recipes-and-reports-bad-ones", async () => {
     const recipes = path.resolve(__dirname, "../../../recipes");
     expect((await aptLayer(["validate", path.join(recipes, "bazzite.yaml")])).exitCode).toBe(0);
     const bad = path.join(dir, "bad.yaml");
-    await fs.writeFile(bad, "apiVersion: particle.dev/v1\nkind: Recipe\nmetadata: { name: Bad }\nbase: { image: x }\n");
+    await fs.writeFile(
+      bad,
+      "apiVersion: particle.dev/v1\nkind: Recipe\nmetadata: { name: Bad }\nbase: { image: x }\n",
+    );
     const result = await aptLayer(["validate", bad]);
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toMatch(/metadata\.name/);

@@ -7,12 +7,12 @@ import {
   withTransaction,
 } from "./context.js";
 import { loadInstalledPackages } from "./dpkg-status.js";
-import { imageExists } from "./errors.js";
+import { bootstrapInvalid, imageExists } from "./errors.js";
 import { cleanUpper } from "./hygiene.js";
 import { formatImageRef, type ImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
 import { loadOsRelease } from "./os-release.js";
 import { encodePackageList } from "./package-list.js";
-import { type BootstrapSpec, LABELS } from "./spec.js";
+import { BootstrapSpec, LABELS } from "./spec.js";
 import type { Descriptor, ImageInfo } from "./store.js";
 
 export interface BootstrapDefaults {
@@ -95,7 +95,9 @@ export async function bootstrapImage(
   request: { target: string; spec: BootstrapSpec; defaults: BootstrapDefaults; replace?: boolean },
 ): Promise<ImageInfo> {
   const target = parseImageRef(request.target);
-  validatePackageSpecs(request.spec.include ?? []);
+  const parsed = BootstrapSpec.safeParse(request.spec);
+  if (!parsed.success)
+    throw bootstrapInvalid(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
   return withTransaction(
     ctx,
     "apt-layer.bootstrap",

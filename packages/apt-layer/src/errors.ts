@@ -164,3 +164,12 @@ export function rootRequired(what: string): ParticleError {
     exit: "permission",
   });
 }
+
+export function bootstrapInvalid(issues: readonly string[]): ParticleError {
+  return new ParticleError({
+    code: "BOOTSTRAP_INVALID",
+    message: `invalid bootstrap settings: ${issues.join("; ")}`,
+    hint: "Check --suite, --mirror, --components, --variant (minbase, required, important, standard, apt) and --include.",
+    exit: "invalidInput",
+  });
+}

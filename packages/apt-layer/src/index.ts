@@ -47,7 +47,7 @@ export {
 } from "./live.js";
 export { formatImageRef, type ImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
 export { ociExport, ociImport } from "./oci-bridge.js";
-export { aptLayerDirs, bootstrapDefaults, openAptLayer } from "./open.js";
+export { aptLayerDirs, bootstrapDefaults, ociTransportOptions, openAptLayer } from "./open.js";
 export {
   decodePackageList,
   diffPackageLists,

@@ -1,4 +1,6 @@
 import { type ExportOptions, exportImage, type ImportOptions, importImage } from "@particle/oci";
+import { storeRef } from "./install.js";
+import { formatImageRef, parseImageRef } from "./names.js";
 import type { ImageStore } from "./store.js";
 
 /**
@@ -7,9 +9,9 @@ import type { ImageStore } from "./store.js";
  * An imported image is an ordinary store image, usable as a base.
  */
 export function ociExport(store: ImageStore, image: string, destination: string, options: ExportOptions) {
-  return exportImage(store, image, destination, options);
+  return exportImage(store, storeRef(image), destination, options);
 }
 
 export function ociImport(store: ImageStore, source: string, image: string, options: ImportOptions) {
-  return importImage(store, source, image, options);
+  return importImage(store, source, formatImageRef(parseImageRef(image)), options);
 }

@@ -38,3 +38,15 @@ export function bootstrapDefaults(settings: Settings): BootstrapDefaults {
   const b = settings.bootstrap;
   return { mirror: b.mirror, components: b.components, variant: b.variant, keyring: b.keyring };
 }
+
+/** Options of @particle/oci's import and export from the settings (credentials, insecure registries, layer format). */
+export function ociTransportOptions(settings: Settings) {
+  return {
+    workDir: path.join(settings.paths.cache, "apt-layer", "oci"),
+    authFile: settings.registry.auth_file,
+    insecure: settings.registry.insecure,
+    layerFormat: settings.layer.format,
+    layerCompression: settings.layer.compression,
+    layerLevel: settings.layer.compression_level,
+  };
+}

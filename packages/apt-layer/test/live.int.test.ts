@@ -15,10 +15,11 @@ let ctx: AptLayerContext;
 let base: string;
 let root: string;
 
-const exists = (p: string) => fs.access(path.join(root, p)).then(
-  () => true,
-  () => false,
-);
+const exists = (p: string) =>
+  fs.access(path.join(root, p)).then(
+    () => true,
+    () => false,
+  );
 
 beforeAll(async () => {
   requireRoot();
@@ -64,13 +65,19 @@ describe("live overlay", () => {
   });
 
   it("leaves-no-overlay-when-the-first-live-install-fails", async () => {
-    await expect(liveInstall(ctx, { root, base, packages: ["no-such-package-xyz"] })).rejects.toMatchObject({ code: "PACKAGE_NOT_FOUND" });
+    await expect(liveInstall(ctx, { root, base, packages: ["no-such-package-xyz"] })).rejects.toMatchObject({
+      code: "PACKAGE_NOT_FOUND",
+    });
     expect((await liveStatus(ctx, root)).active).toBe(false);
     expect((await mountsBelow(root)).length).toBe(1);
   });
 
   it("refuses-the-machine-root-and-a-commit-without-an-overlay", async () => {
-    await expect(liveInstall(ctx, { root: "/", base, packages: ["jq"] })).rejects.toMatchObject({ code: "LIVE_ROOT_UNSUPPORTED" });
-    await expect(liveCommit(ctx, { root, message: "nothing" })).rejects.toMatchObject({ code: "LIVE_NOT_ACTIVE" });
+    await expect(liveInstall(ctx, { root: "/", base, packages: ["jq"] })).rejects.toMatchObject({
+      code: "LIVE_ROOT_UNSUPPORTED",
+    });
+    await expect(liveCommit(ctx, { root, message: "nothing" })).rejects.toMatchObject({
+      code: "LIVE_NOT_ACTIVE",
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { ociExport, ociImport } from "@particle/apt-layer";
+import { ociExport, ociImport, ociTransportOptions } from "@particle/apt-layer";
 import { defineCommand } from "@particle/cli-kit";
 import { open } from "../open.js";
 
@@ -9,7 +9,7 @@ export const ociExportCommand = defineCommand({
   args: 2,
   async run(ctx, parsed) {
     const [image, ref] = parsed.positionals as [string, string];
-    const result = await ociExport((await open(ctx)).store, image, ref);
+    const result = await ociExport((await open(ctx)).store, image, ref, ociTransportOptions(ctx.settings));
     ctx.out.result("OciExport", { image, ref, result }, (d) => `exported ${d.image} to ${d.ref}`);
     return 0;
   },
@@ -22,7 +22,12 @@ export const ociImportCommand = defineCommand({
   args: 2,
   async run(ctx, parsed) {
     const [ref, image] = parsed.positionals as [string, string];
-    const result = await ociImport((await open(ctx)).store, ref, image);
+    const result = await ociImport(
+      (await open(ctx, { createStore: true })).store,
+      ref,
+      image,
+      ociTransportOptions(ctx.settings),
+    );
     ctx.out.result("OciImport", { image, ref, result }, (d) => `imported ${d.ref} as ${d.image}`);
     return 0;
   },
