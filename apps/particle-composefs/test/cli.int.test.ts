@@ -79,7 +79,10 @@ describe("particle-composefs", () => {
 
     const list = await json<{ images: { ref: string }[] }>(dir, ["list"]);
     expect(list.images.map((i) => i.ref)).toEqual(["os:stable"]);
-    const info = await json<{ layers: { mediaType: string }[]; parent: string }>(dir, ["info", "os:stable"]);
+    const info = await json<{ layers: { mediaType: string; digest: string }[]; parent: string }>(dir, [
+      "info",
+      "os:stable",
+    ]);
     expect(info.layers.map((l) => l.mediaType.split(".").pop())).toEqual(["squashfs", "erofs"]);
     expect(info.parent).toContain(first.image.manifestDigest);
 
@@ -94,6 +97,26 @@ describe("particle-composefs", () => {
 
     const verify = await json<{ ok: boolean }>(dir, ["verify"]);
     expect(verify.ok).toBe(true);
+    // A corrupt layer: verify exits 6 and names the image; mount refuses it.
+    const layerFile = path.join(dir, "store/blobs/sha256", info.layers[0]?.digest.slice(7) ?? "");
+    const original = await fs.readFile(layerFile);
+    await fs.chmod(layerFile, 0o644);
+    await fs.writeFile(
+      layerFile,
+      Buffer.concat([original.subarray(0, 100), Buffer.from("corrupt"), original.subarray(107)]),
+    );
+    const bad = await cli(dir, ["verify", "--json"]);
+    expect(bad.code).toBe(6);
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      kind: "VerifyReport",
+      ok: false,
+      affected: [{ ref: "os:stable" }, { ref: "os:stable (history)" }],
+    });
+    const refused = await cli(dir, ["mount", "os:stable", target]);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toMatch(/^error: image os:stable has 1 missing or corrupt layer/m);
+    await fs.writeFile(layerFile, original);
+    expect((await cli(dir, ["verify"])).code).toBe(0);
     const history = await json<{ previous: { manifestDigest: string }[] }>(dir, ["history", "os:stable"]);
     expect(history.previous.map((p) => p.manifestDigest)).toEqual([first.image.manifestDigest]);
     const rollback = await json<{ to: string }>(dir, ["rollback", "os:stable"]);

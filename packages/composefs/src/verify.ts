@@ -41,6 +41,10 @@ function entryRef(d: Descriptor): string {
   return past !== undefined ? `${past} (history)` : d.digest;
 }
 
+function isHistory(d: Descriptor): boolean {
+  return d.annotations?.[Annotation.historyRef] !== undefined;
+}
+
 async function checkImage(
   paths: StorePaths,
   entry: Descriptor,
@@ -97,7 +101,11 @@ export async function verifyStore(
     onBlob?.(i + 1, blobs.length);
   }
   const images: VerifiedImage[] = [];
-  for (const entry of index.manifests) {
+  // Current tags first, then history entries, each by name.
+  const entries = [...index.manifests].sort(
+    (a, b) => Number(isHistory(a)) - Number(isHistory(b)) || entryRef(a).localeCompare(entryRef(b)),
+  );
+  for (const entry of entries) {
     images.push({
       ref: entryRef(entry),
       manifestDigest: entry.digest,
