@@ -14,7 +14,8 @@ export interface ImageSummary {
 
 export function summarize(image: ImageInfo): ImageSummary {
   return {
-    ref: `${image.name}:${image.tag}`,
+    // An image found by digest that no tag names is shown by its digest.
+    ref: image.name ? `${image.name}:${image.tag}` : image.manifestDigest,
     name: image.name,
     tag: image.tag,
     manifestDigest: image.manifestDigest,
