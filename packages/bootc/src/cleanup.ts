@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fsyncDir } from "@particle/runtime";
+import { clearScratch } from "./image-mount.js";
 import { deploymentRef } from "./layout.js";
 import type { Sysroot } from "./sysroot.js";
 
@@ -74,6 +75,6 @@ export async function cleanupLocked(sysroot: Sysroot): Promise<CleanupResult> {
     await fs.rm(path.join(layout.kernels, name), { recursive: true, force: true });
     kernels.push(name);
   }
-  await fs.rm(path.join(layout.particle, "tmp"), { recursive: true, force: true });
+  await clearScratch(layout);
   return { deployments: removed, kernels };
 }

@@ -75,7 +75,10 @@ export async function writeDisk(
   await run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", disk], { input: diskScript(layout) });
   const espOffset = MiB;
   const rootOffset = espOffset + layout.espMiB * MiB;
+  // Pick the FAT size from the partition, not from the whole disk mkfs.vfat sees (FAT32 needs >= 260 MiB).
   await run("mkfs.vfat", [
+    "-F",
+    layout.espMiB >= 260 ? "32" : "16",
     "--offset",
     String(espOffset / SECTOR),
     "-n",

@@ -1,16 +1,10 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import {
-  pathExists,
-  readFileIfExists,
-  recoverPending,
-  unmountAll,
-  withLock,
-  writeJsonAtomic,
-} from "@particle/runtime";
+import { pathExists, readFileIfExists, recoverPending, withLock, writeJsonAtomic } from "@particle/runtime";
 import type { BootConfigRenderer } from "./entries.js";
 import { readEntrySet } from "./entries.js";
 import { BootcErrors } from "./errors.js";
+import { clearScratch } from "./image-mount.js";
 import { deploymentRef, parseDeploymentRef, SysrootLayout } from "./layout.js";
 import { type BootEntrySet, DeploymentOrigin, StagedDeployment } from "./spec.js";
 import type { DeployStore } from "./store.js";
@@ -117,9 +111,7 @@ export class Sysroot {
  */
 function DEFAULT_RECOVERERS(sysroot: Sysroot): Parameters<typeof recoverPending>[1] {
   const removeTemp = async (record: { intent: Record<string, unknown> }) => {
-    const scratch = path.join(sysroot.layout.particle, "tmp");
-    await unmountAll(scratch, { lazy: true });
-    await fs.rm(scratch, { recursive: true, force: true });
+    await clearScratch(sysroot.layout);
     const temp = record.intent.temp;
     if (typeof temp === "string" && temp.startsWith(sysroot.layout.deployRoot)) {
       await fs.rm(temp, { recursive: true, force: true });

@@ -48,12 +48,18 @@ describe("booted in QEMU", () => {
         timeoutMs: 600_000,
         memoryMiB: 1024,
       });
+      // PARTICLE_TEST_LOGS=DIR keeps every boot's serial logs for a person to read.
+      const keep = process.env.PARTICLE_TEST_LOGS;
+      if (keep)
+        await fs.cp(path.join(dir, `boot-${n - 1}`), path.join(keep, `boot-${n - 1}`), { recursive: true });
       expect(result.timedOut, result.serialLog.slice(-3000)).toBe(false);
       return result;
     };
     const has = (r: VmResult, ...lines: string[]) => {
       for (const line of lines)
-        expect(r.markers, r.serialLog.slice(-3000)).toContain(`PARTICLE-MARKER ${line}`);
+        expect(r.markers, `${r.markers.join("\n")}\n${r.serialLog.slice(-2000)}`).toContain(
+          `PARTICLE-MARKER ${line}`,
+        );
     };
 
     // A: read-only image, writable /etc, its own package database; then the upgrade is staged.
