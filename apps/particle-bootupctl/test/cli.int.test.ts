@@ -236,6 +236,11 @@ describe("particle-bootupctl", () => {
     );
     expect(unsigned.stderr).toMatch(/^hint: /m);
 
+    // GRUB for BIOS needs the disk: refused before anything is written.
+    const noDisk = await bootupctl(["install", "--backend", "grub-bios", "--boot", esp, "--source", image]);
+    expect(noDisk.exitCode).toBe(2);
+    expect(noDisk.stderr).toMatch(/^error: grub-bios needs --disk and --boot-partition$/m);
+
     const partition = await bootupctl(["status", "--esp", esp, "--boot-partition", "two"]);
     expect(partition.exitCode).toBe(2);
 

@@ -56,8 +56,7 @@ async function installLocked(
       exit: "usage",
     });
   }
-  if (backend.firmware === "uefi" && target.esp === undefined)
-    throw errors.targetMissing("--esp", backend.name);
+  await backend.checkTarget(target);
   const state = await readState(target);
   const previous = soleComponent(state);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "particle-bootupd-"));

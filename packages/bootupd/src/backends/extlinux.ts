@@ -46,6 +46,17 @@ export const extlinux: Bootloader = {
     };
   },
 
+  async checkTarget(target) {
+    if (target.disk === undefined) return;
+    const partitions = await readDiskPartitions(target.disk);
+    if (!partitions.some((p) => p.number === target.bootPartition)) {
+      throw errors.targetMissing(
+        `partition ${target.bootPartition ?? "(--boot-partition)"} on --disk`,
+        "extlinux",
+      );
+    }
+  },
+
   async query(target) {
     return pathExists(path.join(target.boot, DIR, "ldlinux.sys"));
   },
@@ -61,9 +72,6 @@ export const extlinux: Bootloader = {
     await run(await extlinuxTool(source), ["--install", dir]);
     const files = { [`boot:${DIR}/ldlinux.c32`]: await sha256File(path.join(dir, "ldlinux.c32")) };
     if (target.disk === undefined || target.bootPartition === undefined) return { bootCode: [], files };
-    const partitions = await readDiskPartitions(target.disk);
-    if (!partitions.some((p) => p.number === target.bootPartition))
-      throw errors.targetMissing(`partition ${target.bootPartition} on --disk`, "extlinux");
     await run("sfdisk", ["--part-attrs", target.disk, String(target.bootPartition), "LegacyBIOSBootable"]);
     const mbr = (await fs.readFile(path.join(source, "usr/lib/EXTLINUX/gptmbr.bin"))).subarray(
       0,

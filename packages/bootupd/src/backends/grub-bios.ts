@@ -9,7 +9,13 @@ import {
   patchCoreImage,
   SECTOR,
 } from "../bios-boot-code.js";
-import { BIOS_BOOT_GUID, readAt, readDiskPartitions, writeAtDurable } from "../block-device.js";
+import {
+  BIOS_BOOT_GUID,
+  type DiskPartition,
+  readAt,
+  readDiskPartitions,
+  writeAtDurable,
+} from "../block-device.js";
 import { packageVersions } from "../dpkg.js";
 import { errors } from "../errors.js";
 import { GRUB_MENU_DIR } from "../menu/grub-cfg.js";
@@ -31,6 +37,25 @@ const MODULES = "usr/lib/grub/i386-pc";
 const REQUIREMENTS = [{ file: `${MODULES}/boot.img`, pkg: "grub-pc-bin" }];
 const CORE_MODULES = ["biosdisk", "part_gpt", "part_msdos", "ext2", "fat"];
 
+/** The disk, the boot partition number and the BIOS boot partition, where core.img goes. */
+async function biosBootPartition(
+  target: BootTarget,
+): Promise<{ disk: string; bootPartition: number; biosBoot: DiskPartition }> {
+  if (target.disk === undefined || target.bootPartition === undefined)
+    throw errors.targetMissing("--disk and --boot-partition", "grub-bios");
+  const biosBoot = (await readDiskPartitions(target.disk)).find((p) => p.typeGuid === BIOS_BOOT_GUID);
+  if (biosBoot === undefined) {
+    throw new ParticleError({
+      code: "BIOS_BOOT_PARTITION_MISSING",
+      message: `${target.disk} has no BIOS boot partition (GPT type ${BIOS_BOOT_GUID})`,
+      hint: "Add a 1 MiB partition of type 'BIOS boot' (sfdisk type 21686148-6449-6E6F-744E-656564454649).",
+      context: { disk: target.disk },
+      exit: "invalidInput",
+    });
+  }
+  return { disk: target.disk, bootPartition: target.bootPartition, biosBoot };
+}
+
 export const grubBios: Bootloader = {
   name: "grub-bios",
   firmware: "bios",
@@ -44,6 +69,10 @@ export const grubBios: Bootloader = {
       ...(missing ? { missing: `/${missing.file} (${missing.pkg})` } : {}),
       packages: await packageVersions(source, ["grub-pc-bin"]),
     };
+  },
+
+  async checkTarget(target) {
+    await biosBootPartition(target);
   },
 
   async query(target) {
@@ -64,19 +93,7 @@ export const grubBios: Bootloader = {
   },
 
   async installBootCode(target: BootTarget, source: string, work: string) {
-    if (target.disk === undefined || target.bootPartition === undefined)
-      throw errors.targetMissing("--disk and --boot-partition", "grub-bios");
-    const partitions = await readDiskPartitions(target.disk);
-    const biosBoot = partitions.find((p) => p.typeGuid === BIOS_BOOT_GUID);
-    if (biosBoot === undefined) {
-      throw new ParticleError({
-        code: "BIOS_BOOT_PARTITION_MISSING",
-        message: `${target.disk} has no BIOS boot partition (GPT type ${BIOS_BOOT_GUID})`,
-        hint: "Add a 1 MiB partition of type 'BIOS boot' (sfdisk type 21686148-6449-6E6F-744E-656564454649).",
-        context: { disk: target.disk },
-        exit: "invalidInput",
-      });
-    }
+    const { disk, bootPartition, biosBoot } = await biosBootPartition(target);
     const coreFile = path.join(work, "core.img");
     const modules = path.join(source, MODULES);
     await run("grub-mkimage", [
@@ -85,12 +102,12 @@ export const grubBios: Bootloader = {
       "-d",
       modules,
       "-p",
-      `(hd0,gpt${target.bootPartition})${GRUB_MENU_DIR}`,
+      `(hd0,gpt${bootPartition})${GRUB_MENU_DIR}`,
       "-o",
       coreFile,
       ...CORE_MODULES,
     ]);
-    const mbr = await readAt(target.disk, 0, SECTOR);
+    const mbr = await readAt(disk, 0, SECTOR);
     const start = BigInt(biosBoot.offset / SECTOR);
     const sectors = BigInt(biosBoot.size / SECTOR);
     const slot = nextCoreSlot(start, sectors, mbrCoreSector(mbr));
@@ -103,9 +120,9 @@ export const grubBios: Bootloader = {
         exit: "invalidInput",
       });
     }
-    await writeAtDurable(target.disk, Number(slot) * SECTOR, core);
+    await writeAtDurable(disk, Number(slot) * SECTOR, core);
     const newMbr = patchBootImage(await fs.readFile(path.join(modules, "boot.img")), mbr, slot);
-    await writeAtDurable(target.disk, 0, newMbr);
+    await writeAtDurable(disk, 0, newMbr);
     return {
       bootCode: [
         { what: "mbr", sha256: sha256Hex(newMbr.subarray(0, MBR_CODE_SIZE)) },

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { pathExists, run } from "@particle/runtime";
 import { packageVersions } from "../dpkg.js";
+import { errors } from "../errors.js";
 import { renderGrubStub } from "../menu/grub-cfg.js";
 import { signEfiBinary } from "../secureboot.js";
 import type { BootTarget } from "../target.js";
@@ -90,6 +91,10 @@ export const grubEfi: Bootloader = {
       ...(missing ? { missing: `/${missing.file} (${missing.pkg})` } : {}),
       packages: await packageVersions(source, packagesFor(options)),
     };
+  },
+
+  async checkTarget(target) {
+    if (target.esp === undefined) throw errors.targetMissing("--esp", "grub-efi");
   },
 
   async query(target: BootTarget) {

@@ -26,6 +26,10 @@ export const lilo: Bootloader = {
     };
   },
 
+  async checkTarget() {
+    throw errors.liloUnsupported();
+  },
+
   async query(target) {
     return pathExists(path.join(target.boot, "map"));
   },

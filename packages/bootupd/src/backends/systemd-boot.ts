@@ -89,6 +89,10 @@ export const systemdBoot: Bootloader = {
     };
   },
 
+  async checkTarget(target) {
+    if (target.esp === undefined) throw errors.targetMissing("--esp", "systemd-boot");
+  },
+
   async query(target) {
     return target.esp !== undefined && pathExists(path.join(target.esp, "EFI/systemd/systemd-bootx64.efi"));
   },

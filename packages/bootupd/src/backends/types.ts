@@ -57,6 +57,8 @@ export interface Bootloader {
   packages(options: InstallOptions): readonly string[];
   /** Whether the image rooted at `source` carries this bootloader. */
   detect(source: string, options?: InstallOptions): Promise<Detection>;
+  /** Throws when the target lacks what this bootloader needs (an ESP, a disk): called before any change. */
+  checkTarget(target: BootTarget): Promise<void>;
   /** Whether this bootloader (installed by anyone) is present on the target. */
   query(target: BootTarget): Promise<boolean>;
   /** The directories this bootloader owns, with their files taken (or built, or signed into `work`) from the image. */
