@@ -2,7 +2,9 @@ import path from "node:path";
 import { unmount } from "@particle/runtime";
 import { bootVm, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
-import { installBootloader, validateBootloader, writeBootEntries } from "../src/index.js";
+import { mbrCoreSector } from "../src/bios-boot-code.js";
+import { readAt } from "../src/block-device.js";
+import { installBootloader, updateBootloader, validateBootloader, writeBootEntries } from "../src/index.js";
 import { biosDisk, imageRoot, markerEntry, mountPartition, stageKernel } from "./fixtures.js";
 
 let image: string;
@@ -12,7 +14,7 @@ beforeAll(async () => {
 });
 
 describe("grub-bios", () => {
-  it("boots-under-seabios-and-falls-back-when-the-counter-runs-out", async () => {
+  it("boots-under-seabios-from-the-updated-core-slot-and-falls-back-when-the-counter-runs-out", async () => {
     const dir = await scratchDir("grub-bios");
     const disk = path.join(dir, "disk.img");
     const bootPart = await biosDisk(disk);
@@ -21,6 +23,11 @@ describe("grub-bios", () => {
     const target = { boot, disk, bootPartition: 2 };
     const report = await installBootloader(target, { backend: "grub-bios", source: image });
     expect(report.bootCode.map((c) => c.what)).toEqual(["mbr", "core.img"]);
+    // An update writes core.img into the other half of the BIOS boot partition, then switches the MBR.
+    const before = mbrCoreSector(await readAt(disk, 0, 512));
+    await updateBootloader(target, { source: image });
+    const after = mbrCoreSector(await readAt(disk, 0, 512));
+    expect(after - before).toBe(1024n);
     const files = await stageKernel(image, boot);
     await writeBootEntries(target, [markerEntry("good", files), markerEntry("trial", files, { tries: 1 })], {
       default: "trial",
