@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
-import { fromSystemError, fsyncDir, sha256File } from "@particle/runtime";
+import { fromSystemError, fsyncDir } from "@particle/runtime";
 import { StoreErrors } from "./errors.js";
 import { blobFile, type StorePaths } from "./layout.js";
 import { type Descriptor, MediaType } from "./spec.js";
@@ -79,18 +79,6 @@ export async function publishStaged(paths: StorePaths, staged: string, digest: s
   }
   await fs.rename(staged, target);
   await fsyncDir(paths.blobsDir);
-}
-
-/** Hashes a staged file (streaming) and publishes it. */
-export async function publishStagedFile(
-  paths: StorePaths,
-  staged: string,
-  mediaType: string,
-): Promise<Descriptor> {
-  const digest = `sha256:${await sha256File(staged)}`;
-  const size = (await fs.stat(staged)).size;
-  await publishStaged(paths, staged, digest);
-  return { mediaType, digest, size };
 }
 
 /**

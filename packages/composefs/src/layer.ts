@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
-import { run, Transaction } from "@particle/runtime";
-import { publishStagedFile, stagingFile } from "./blobs.js";
+import { failpoint, run, sha256File, Transaction } from "@particle/runtime";
+import { publishStaged, stagingFile } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import type { StorePaths } from "./layout.js";
 import { type Descriptor, MediaType } from "./spec.js";
@@ -85,33 +85,52 @@ export async function checkLayerSource(dir: string): Promise<void> {
   if (!stat?.isDirectory()) throw StoreErrors.notADirectory(dir);
 }
 
+/** A layer image built and hashed in the staging area, not yet in blobs/. */
+export interface BuiltLayer {
+  readonly staged: string;
+  readonly descriptor: Descriptor;
+}
+
 /**
- * Builds a layer blob from a directory tree (a root filesystem or an overlay upper: whiteouts,
+ * Builds a layer image from a directory tree (a root filesystem or an overlay upper: whiteouts,
  * opaque directories and other xattrs, hardlinks, devices and sparse files are kept by the
- * filesystem image) and stores it. Journaled as `store.create`: a kill at any step leaves at most a
- * staging file, which recovery removes.
+ * filesystem image) into the staging area and hashes it. Needs no lock, so long builds do not hold
+ * up other writers; a kill leaves a staging file named with this pid, which the next writer removes.
  */
-export async function createLayerBlob(
+export async function buildLayer(
   paths: StorePaths,
   dir: string,
   options: CreateLayerOptions = {},
-): Promise<Descriptor> {
-  const stat = await fs.stat(dir).catch(() => undefined);
-  if (!stat?.isDirectory()) throw StoreErrors.notADirectory(dir);
+): Promise<BuiltLayer> {
+  await checkLayerSource(dir);
   const staged = stagingFile(paths, "layer");
   const command = mkfsCommand(dir, staged, options);
-  const tx = await Transaction.begin(paths.journalDir, "store.create", { staged, dir });
   try {
     await run(command.file, command.args, { env: command.env });
-    await tx.step("built");
-    const descriptor = await publishStagedFile(paths, staged, layerMediaType(options.format ?? "squashfs"));
-    await tx.step("published");
-    await tx.commit();
-    return descriptor;
+    failpoint("store.create/built");
+    const digest = `sha256:${await sha256File(staged)}`;
+    const size = (await fs.stat(staged)).size;
+    failpoint("store.create/hashed");
+    return { staged, descriptor: { mediaType: layerMediaType(options.format ?? "squashfs"), digest, size } };
   } catch (error) {
     await fs.rm(staged, { force: true });
-    await tx.commit();
     throw error;
+  }
+}
+
+/**
+ * Moves a built layer into blobs/ (or drops it when the blob exists). Journaled as `store.create`;
+ * recovery removes the staging file. Hold the writer lock.
+ */
+export async function publishLayer(paths: StorePaths, built: BuiltLayer): Promise<Descriptor> {
+  const tx = await Transaction.begin(paths.journalDir, "store.create", { staged: built.staged });
+  try {
+    await publishStaged(paths, built.staged, built.descriptor.digest);
+    await tx.step("published");
+    return built.descriptor;
+  } finally {
+    await fs.rm(built.staged, { force: true });
+    await tx.commit();
   }
 }
 

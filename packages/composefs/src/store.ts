@@ -1,3 +1,4 @@
+import { promises as fs } from "node:fs";
 import path from "node:path";
 import { withLock } from "@particle/runtime";
 import { type BackupReport, backupImages, type RestoreReport, restoreImages } from "./backup.js";
@@ -11,7 +12,7 @@ import {
   listImages,
   resolveImage,
 } from "./images.js";
-import { type CreateLayerOptions, createLayerBlob } from "./layer.js";
+import { buildLayer, type CreateLayerOptions, publishLayer } from "./layer.js";
 import { blobFile, checkLayout, initLayout, type StorePaths, storePaths } from "./layout.js";
 import {
   type CleanupReport,
@@ -61,20 +62,26 @@ export class Store {
   }
 
   /** Runs `body` as the store's one writer, after recovering interrupted operations. */
-  private write<T>(body: () => Promise<T>): Promise<T> {
-    return withLock(
-      this.paths.lockDir,
-      { purpose: `the image store ${this.root}`, timeoutMs: this.lockTimeoutMs },
-      async () => {
-        await recoverStore(this.paths);
-        return body();
-      },
-    );
+  private write<T>(body: () => Promise<T>, options: { minWaitMs?: number } = {}): Promise<T> {
+    const timeoutMs = Math.max(this.lockTimeoutMs, options.minWaitMs ?? 0);
+    return withLock(this.paths.lockDir, { purpose: `the image store ${this.root}`, timeoutMs }, async () => {
+      await recoverStore(this.paths);
+      return body();
+    });
   }
 
-  /** Turns a directory tree (a rootfs or an overlay upper) into a layer blob. */
-  createLayer(dir: string, options: CreateLayerOptions = {}): Promise<Descriptor> {
-    return this.write(() => createLayerBlob(this.paths, path.resolve(dir), options));
+  /**
+   * Turns a directory tree (a rootfs or an overlay upper) into a layer blob. The image is built
+   * without the lock; only publishing it takes the lock, waiting up to 10 minutes for it rather
+   * than throwing a finished build away.
+   */
+  async createLayer(dir: string, options: CreateLayerOptions = {}): Promise<Descriptor> {
+    const built = await buildLayer(this.paths, path.resolve(dir), options);
+    try {
+      return await this.write(() => publishLayer(this.paths, built), { minWaitMs: 600_000 });
+    } finally {
+      await fs.rm(built.staged, { force: true });
+    }
   }
 
   /** Stores a file as a blob: hashed while copied, checked against `expected`, deduplicated. */

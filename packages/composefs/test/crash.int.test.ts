@@ -63,7 +63,7 @@ const cases: {
 }[] = [
   {
     op: "store.create",
-    steps: ["begin", "built", "published", "commit"],
+    steps: ["built", "hashed", "begin", "published", "commit"],
     call: (f) => ["createLayer", [f.tree]],
     check: async () => {},
   },
@@ -133,6 +133,24 @@ describe("kill -9 at every step", () => {
     expect((await f.store.verify()).blobs.unreferenced).toBeGreaterThan(0);
     await f.store.cleanup();
     expect((await f.store.verify()).blobs.unreferenced).toBe(0);
+  });
+
+  it("a-layer-builds-while-another-writer-holds-the-lock-and-publishes-after-it", async () => {
+    const f = await fixture("cfs-lock-build");
+    const lockDir = path.join(f.store.root, ".particle/lock");
+    await fs.mkdir(lockDir);
+    await fs.writeFile(path.join(lockDir, "owner"), JSON.stringify(await ownerOf(process.ppid)));
+    const creating = f.store.createLayer(f.tree);
+    const tmp = path.join(f.store.root, ".particle/tmp");
+    // The build runs without the lock: its staging file appears while the lock is held.
+    for (let i = 0; i < 200 && (await fs.readdir(tmp)).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await fs.readdir(tmp)).length).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
+    await fs.rm(lockDir, { recursive: true });
+    const layer = await creating;
+    await fs.access(f.store.blobPath(layer.digest));
+    expect(await fs.readdir(tmp)).toEqual([]);
   });
 
   it("staging-files-of-dead-processes-are-removed-by-the-next-writer", async () => {
