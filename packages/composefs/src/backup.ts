@@ -62,6 +62,10 @@ async function writeBlobEntry(
   digest: string,
   size: number,
 ): Promise<void> {
+  // Open before the tar header is written: a gc running meanwhile cannot take an open file away.
+  const handle = await fs.open(blobFile(paths, digest), "r").catch((error: NodeJS.ErrnoException) => {
+    throw error.code === "ENOENT" ? StoreErrors.blobMissing(digest) : error;
+  });
   const hash = createHash("sha256");
   const entry = pack.entry({
     name: `blobs/sha256/${digest.slice(7)}`,
@@ -73,7 +77,7 @@ async function writeBlobEntry(
     entry.on("finish", resolve);
     entry.on("error", reject);
   });
-  for await (const chunk of createReadStream(blobFile(paths, digest), { highWaterMark: 1 << 20 })) {
+  for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20 })) {
     hash.update(chunk as Buffer);
     if (!entry.write(chunk)) await once(entry, "drain");
   }

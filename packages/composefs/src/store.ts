@@ -160,9 +160,12 @@ export class Store {
     });
   }
 
-  /** Writes the given tags with their history and blobs to one archive file. */
+  /**
+   * Writes the given tags with their history and blobs to one archive file. A reader: it takes no
+   * lock, and every blob is re-hashed as it is written.
+   */
   backup(refs: readonly string[], archive: string): Promise<BackupReport> {
-    return this.write(() => backupImages(this.paths, refs, archive));
+    return backupImages(this.paths, refs, archive);
   }
 
   /** Restores an archive made by `backup` into this store, verifying every blob. */
