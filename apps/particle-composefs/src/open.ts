@@ -3,6 +3,8 @@ import { stringOption } from "@particle/cli-kit";
 import { Store } from "@particle/composefs";
 import { ParticleError } from "@particle/runtime";
 
+const DEFAULT_LOCK_TIMEOUT_S = 30;
+
 /** Options every verb takes: which store, and how long a writer waits for another one. */
 export const storeOptions = {
   store: { type: "string" },
@@ -11,7 +13,7 @@ export const storeOptions = {
 
 export const storeOptionHelp = {
   store: "the image store (default: paths.store from the settings)",
-  "lock-timeout": "seconds to wait for another writer before failing (default 0)",
+  "lock-timeout": "seconds to wait for another writer before failing (default 30)",
 };
 
 /** A non-negative number option, or a usage error naming it. */
@@ -43,6 +45,7 @@ export async function openStore(
   return Store.open(stringOption(parsed, "store") ?? ctx.settings.paths.store, {
     create: options.create ?? false,
     runDir: ctx.settings.paths.run,
-    lockTimeoutMs: (numberOption(parsed, "lock-timeout") ?? 0) * 1000,
+    // Writers hold the lock briefly (layers are built without it), so waiting beats failing.
+    lockTimeoutMs: (numberOption(parsed, "lock-timeout") ?? DEFAULT_LOCK_TIMEOUT_S) * 1000,
   });
 }

@@ -117,6 +117,16 @@ async function checkTarget(target: string, mounts: readonly MountEntry[]): Promi
     throw StoreErrors.targetBusy(target, "it is already a mount point");
 }
 
+/** Layers of the image that are missing or do not match their digest (stamps trusted, see blobcheck.ts). */
+export async function badLayers(paths: StorePaths, image: ImageInfo): Promise<string[]> {
+  const bad: string[] = [];
+  for (const layer of image.layers) {
+    if ((await checkBlob(paths, layer.digest, { cached: true, size: layer.size })) !== "ok")
+      bad.push(layer.digest);
+  }
+  return bad;
+}
+
 /** Loop-mounts the layers and stacks them at the target, recording each step first. */
 export async function mountImage(
   paths: StorePaths,
@@ -137,11 +147,7 @@ export async function mountImage(
   const image = await resolveImage(paths, ref);
   for (const layer of image.layers) layerFsType(layer.mediaType);
   if (!options.force) {
-    const bad: string[] = [];
-    for (const layer of image.layers) {
-      if ((await checkBlob(paths, layer.digest, { cached: true, size: layer.size })) !== "ok")
-        bad.push(layer.digest);
-    }
+    const bad = await badLayers(paths, image);
     if (bad.length > 0) throw StoreErrors.corruptLayer(ref, bad);
   }
   const record = planMount(runDir, paths.root, ref, image, resolvedTarget, options.writable);

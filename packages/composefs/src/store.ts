@@ -15,6 +15,7 @@ import {
 import { buildLayer, type CreateLayerOptions, publishLayer } from "./layer.js";
 import { blobFile, checkLayout, initLayout, type StorePaths, storePaths } from "./layout.js";
 import {
+  badLayers,
   type CleanupReport,
   cleanupMounts,
   type MountImageOptions,
@@ -127,7 +128,13 @@ export class Store {
     return this.write(() => removeWrite(this.paths, ref));
   }
 
-  mount(ref: string, target: string, options: MountImageOptions = {}): Promise<MountRecord> {
+  /**
+   * Mounts an image. Its layers are hashed (when not stamped yet) before the lock is taken, so that
+   * the first mount of a big image does not hold up other writers; under the lock the check is
+   * repeated against the fresh stamps, in case the tag moved meanwhile.
+   */
+  async mount(ref: string, target: string, options: MountImageOptions = {}): Promise<MountRecord> {
+    if (!options.force) await badLayers(this.paths, await resolveImage(this.paths, ref));
     return this.write(() => mountImage(this.paths, this.runDir, ref, target, options));
   }
 
