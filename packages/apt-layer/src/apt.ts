@@ -30,6 +30,15 @@ export interface AptOptions {
   readonly recommends?: boolean;
 }
 
+export interface PlanOptions extends AptOptions {
+  /**
+   * Plan for `applyDirect`: without apt's immediate configuration, apt orders all unpacks first and
+   * configures only where a Pre-Depends needs it, so the plan becomes a few large dpkg calls.
+   * @default false
+   */
+  readonly forDirect?: boolean;
+}
+
 function recommendArgs(options: AptOptions): string[] {
   return options.recommends === false ? ["--no-install-recommends"] : [];
 }
@@ -55,10 +64,11 @@ export async function resolvePlan(
   env: BuildEnvironment,
   install: readonly string[],
   remove: readonly string[] = [],
-  options: AptOptions = {},
+  options: PlanOptions = {},
 ): Promise<PlanAction[]> {
   // apt-get install accepts `pkg-` to mean "remove pkg" in the same transaction.
   const args = [
+    ...(options.forDirect ? ["-o", "APT::Immediate-Configure=false"] : []),
     "install",
     "-s",
     ...recommendArgs(options),

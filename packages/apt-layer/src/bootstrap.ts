@@ -8,12 +8,12 @@ import {
 } from "./context.js";
 import { loadInstalledPackages } from "./dpkg-status.js";
 import { bootstrapInvalid, imageExists } from "./errors.js";
-import { cleanUpper } from "./hygiene.js";
 import { formatImageRef, type ImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
 import { loadOsRelease } from "./os-release.js";
 import { encodePackageList } from "./package-list.js";
 import { BootstrapSpec, LABELS } from "./spec.js";
-import type { Descriptor, ImageInfo } from "./store.js";
+import type { ImageInfo } from "./store.js";
+import { createTreeLayer } from "./tree-layer.js";
 
 export interface BootstrapDefaults {
   readonly mirror: string;
@@ -35,23 +35,6 @@ export function mmdebstrapArgs(spec: BootstrapSpec, defaults: BootstrapDefaults,
     args.push(`--include=${validatePackageSpecs(spec.include).join(",")}`);
   args.push("--", spec.suite, target, spec.mirror ?? defaults.mirror);
   return args;
-}
-
-/** Cleans a tree (caches, logs, machine identity; in place) and stores it as a layer. */
-export async function createTreeLayer(
-  ctx: AptLayerContext,
-  scope: TransactionScope,
-  tree: string,
-): Promise<Descriptor> {
-  await cleanUpper(tree);
-  const layer = await ctx.store.createLayer(tree, {
-    ...(ctx.layer?.format ? { format: ctx.layer.format } : {}),
-    ...(ctx.layer?.compression ? { compression: ctx.layer.compression } : {}),
-    ...(ctx.layer?.level ? { level: ctx.layer.level } : {}),
-    sourceDateEpoch: ctx.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH,
-  });
-  await scope.tx.step("layer-created");
-  return layer;
 }
 
 /** Commits a whole root filesystem tree as a one-layer image (inside a transaction; pass a scratch copy). */

@@ -10,7 +10,6 @@ import {
   resolvePlan,
 } from "./apt.js";
 import type { PlanAction } from "./apt-plan.js";
-import { createTreeLayer } from "./bootstrap.js";
 import { BuildEnvironment } from "./build-env/environment.js";
 import { type AptLayerContext, buildDirs, statePaths, type TransactionScope } from "./context.js";
 import { loadInstalledPackages } from "./dpkg-status.js";
@@ -22,6 +21,7 @@ import { checkFreeSpace } from "./space.js";
 import { LABELS } from "./spec.js";
 import type { Descriptor, ImageInfo } from "./store.js";
 import { authorizeTenant, checkTenantQuota, loadTenants, tenantOfImage } from "./tenants.js";
+import { createTreeLayer } from "./tree-layer.js";
 
 /** Free space a build needs before it starts (more is checked once the download size is known). */
 const MIN_FREE_BYTES = 512 * 2 ** 20;
@@ -139,7 +139,7 @@ export async function buildLayer(
     if (install.length > 0 || remove.length > 0) {
       stage("resolving with apt");
       await aptUpdate(env);
-      plan = await resolvePlan(env, install, remove, request);
+      plan = await resolvePlan(env, install, remove, { ...request, forDirect: request.direct });
       await tx.step("resolved");
       stage(`downloading ${plan.filter((a) => a.action === "install").length} packages`);
       await download(env, install, request);

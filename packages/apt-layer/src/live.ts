@@ -12,7 +12,6 @@ import {
   writeJsonAtomic,
 } from "@particle/runtime";
 import { applyDirect, applyWithApt, aptUpdate, download, resolvePlan } from "./apt.js";
-import { createTreeLayer } from "./bootstrap.js";
 import { BuildEnvironment } from "./build-env/environment.js";
 import { type AptLayerContext, statePaths, withTransaction } from "./context.js";
 import { loadInstalledPackages } from "./dpkg-status.js";
@@ -23,6 +22,7 @@ import { formatImageRef, parseImageRef, validatePackageSpecs } from "./names.js"
 import { decodePackageList, diffPackageLists, encodePackageList, type PackageDiff } from "./package-list.js";
 import { LABELS, LiveState } from "./spec.js";
 import type { ImageInfo } from "./store.js";
+import { createTreeLayer } from "./tree-layer.js";
 
 /**
  * The live overlay: packages installed into a running root without a reboot. A transient overlay is
@@ -96,10 +96,12 @@ export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequ
     const mounted = await overlayMounted(root, dirs.upper);
     const starting = !mounted;
     if (starting) {
-      if (request.base === undefined) throw liveNotActive(root);
-      const base = storeRef(request.base);
+      // A state file without its mount is left from a previous boot: its image is still the root's.
+      const requested = request.base ?? state?.base;
+      if (requested === undefined) throw liveNotActive(root);
+      const base = storeRef(requested);
       await ctx.store.resolve(base);
-      // A state file without its mount is left from a previous boot: its changes are gone, start afresh.
+      // Its changes are gone with the mount: start afresh.
       await fs.rm(dirs.upper, { recursive: true, force: true });
       await fs.rm(dirs.work, { recursive: true, force: true });
       await mkdirDurable(dirs.upper);
@@ -128,7 +130,7 @@ export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequ
     });
     try {
       await aptUpdate(env);
-      const plan = await resolvePlan(env, packages);
+      const plan = await resolvePlan(env, packages, [], { forDirect: request.direct });
       await download(env, packages);
       if (request.direct) await applyDirect(env, plan, packages);
       else await applyWithApt(env, packages, []);
