@@ -1,11 +1,10 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { isParticleError, mountOverlay, mountsBelow, run, unmount } from "@particle/runtime";
-import { requireRoot, scratchDir } from "@particle/test-kit";
+import { ociSchemaErrors, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MediaType, Store } from "../src/index.js";
 import { makeLowerAndUpper } from "./support/fixtures.js";
-import { ociSchemaErrors } from "./support/oci-schema.js";
 import { describeTree, diffTrees } from "./support/tree.js";
 
 beforeAll(() => requireRoot());
