@@ -2,6 +2,8 @@
 import { describe, expect, it } from "vitest";
 import {
   blsFileName,
+  bootloader,
+  bootloaders,
   formatGrubEnv,
   grubTriesVar,
   normalizeMenu,
@@ -10,6 +12,7 @@ import {
   renderBlsEntry,
   renderExtlinux,
   renderGrubConfig,
+  renderGrubStub,
   renderLiloConf,
   renderLoaderConf,
 } from "../src/index.js";
@@ -206,5 +209,26 @@ describe("LILO", () => {
         "/dev/vda",
       ),
     ).toThrow(/15 characters/);
+  });
+});
+
+describe("backends", () => {
+  it("say-which-menus-switch-in-one-rename", () => {
+    expect(Object.fromEntries(bootloaders.map((b) => [b.name, b.isAtomic()]))).toEqual({
+      "systemd-boot": false,
+      "grub-efi": true,
+      "grub-bios": true,
+      extlinux: true,
+      lilo: true,
+    });
+    expect(renderGrubStub()).toContain(
+      "search --no-floppy --file --set=root /grub/grub.cfg\nset prefix=($root)/grub\nconfigfile $prefix/grub.cfg",
+    );
+  });
+
+  it("refuses-unknown-backends-with-a-usage-error", () => {
+    expect(() => bootloader("grub2")).toThrow(
+      expect.objectContaining({ code: "BOOTLOADER_UNKNOWN", exitCode: 2 }),
+    );
   });
 });
