@@ -59,6 +59,8 @@ describe("particle-bootupctl", () => {
     expect(status.components[0]).toMatchObject({ backend: "grub-efi", updateAvailable: false });
     expect(Object.keys(status.components[0]?.installed ?? {})).toEqual(["grub-efi-amd64-bin"]);
     expect(status.interrupted).toEqual([]);
+    const text = await bootupctl(["status", "--esp", esp, "--source", image]);
+    expect(text.stdout).toMatch(/^the image can install: systemd-boot, grub-efi, grub-bios, extlinux$/m);
 
     expect((await bootupctl(["validate", "--esp", esp])).exitCode).toBe(0);
     await fs.appendFile(path.join(esp, "EFI/debian/grub.cfg"), "# tampered\n");

@@ -132,6 +132,10 @@ export type ComponentStatus = z.infer<typeof ComponentStatus>;
 /** `particle-bootupctl status --json` (without the apiVersion/kind envelope the CLI adds). */
 export const BootupStatus = z.object({
   components: z.array(ComponentStatus),
+  /** What the image at `source` can install (without Secure Boot), and what it lacks. */
+  installable: z.array(
+    z.object({ backend: BackendName, available: z.boolean(), missing: z.string().optional() }),
+  ),
   /** Bootloaders found on the target that this state does not record (adoptable). */
   adoptable: z.array(BackendName),
   /** Interrupted updates found in the journal; `update` finishes them. */

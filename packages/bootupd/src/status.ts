@@ -40,11 +40,20 @@ export async function bootloaderStatus(
   if (components.length === 0) {
     for (const backend of bootloaders) if (await backend.query(target)) adoptable.push(backend.name);
   }
+  const installable = [];
+  for (const backend of bootloaders) {
+    const detection = await backend.detect(options.source);
+    installable.push({
+      backend: backend.name,
+      available: detection.available,
+      ...(detection.missing ? { missing: detection.missing } : {}),
+    });
+  }
   const interrupted = (await pendingTransactions(statePaths(target).journal)).map((r) => ({
     id: r.id,
     op: r.op,
     startedAt: r.startedAt,
     steps: r.steps,
   }));
-  return { components, adoptable, interrupted };
+  return { components, installable, adoptable, interrupted };
 }

@@ -20,6 +20,8 @@ function render(status: BootupStatus): string {
     ]);
     lines.push(table(["COMPONENT", "INSTALLED", "STATE", "SECURE BOOT", "FILES"], rows));
   }
+  const carried = status.installable.filter((i) => i.available).map((i) => i.backend);
+  lines.push(`the image can install: ${carried.length > 0 ? carried.join(", ") : "no bootloader"}`);
   for (const t of status.interrupted)
     lines.push(
       `interrupted ${t.op} ${t.id} (started ${t.startedAt}, last step: ${t.steps.at(-1) ?? "none"}): run update to finish it`,
