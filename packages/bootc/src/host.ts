@@ -7,7 +7,6 @@ import { pathExists, readFileIfExists } from "@particle/runtime";
 import { DEFAULT_AUTH_FILE, loadAuth } from "./auth.js";
 import { BootcErrors } from "./errors.js";
 import { grubRenderer } from "./grub.js";
-import { privateMountPoint } from "./image-mount.js";
 import type { BootloaderInstaller } from "./install.js";
 import { SysrootLayout } from "./layout.js";
 import { Sysroot } from "./sysroot.js";
@@ -27,10 +26,7 @@ export async function openSysroot(root: string, options: HostOptions = {}): Prom
   const layout = new SysrootLayout(path.resolve(root));
   if (!(await pathExists(layout.deployRoot))) throw BootcErrors.notASysroot(layout.root);
   const booted = (await readFileIfExists(path.join(runDir, "booted")))?.trim();
-  // The store's layer mounts live below a private mount point (see privateMountPoint).
-  const storeRunDir = path.join(runDir, "store");
-  if (process.getuid?.() === 0) await privateMountPoint(storeRunDir);
-  const store = await Store.open(layout.store, { runDir: storeRunDir });
+  const store = await Store.open(layout.store, { runDir });
   return Sysroot.open(layout.root, {
     store,
     renderers: [grubRenderer()],

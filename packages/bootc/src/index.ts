@@ -46,6 +46,7 @@ export { type KargsResult, listKargs, updateKargs } from "./kargs-update.js";
 export { findKernels, type ImageKernel, installKernel, kernelChecksum } from "./kernel.js";
 export { deploymentRef, parseDeploymentRef, SysrootLayout } from "./layout.js";
 export { LINTS, type Lint, type LintReport, type LintResult, lintImage, lintStoredImage } from "./lints.js";
+export { reexecWithPrivateMounts } from "./namespace.js";
 export { defaultTarget, setPinned } from "./pin.js";
 export {
   type BootCompleteResult,

@@ -7,7 +7,7 @@ import { type DiskLayout, newRootUuid, writeDisk } from "./disk.js";
 import type { BootConfigRenderer } from "./entries.js";
 import { BootcErrors } from "./errors.js";
 import { grubRenderer } from "./grub.js";
-import { withImage } from "./image-mount.js";
+import { clearScratch, withImage } from "./image-mount.js";
 import { SysrootLayout } from "./layout.js";
 import { Sysroot } from "./sysroot.js";
 import { type ImageImporter, switchImage } from "./upgrade.js";
@@ -72,6 +72,7 @@ export async function installToFilesystem(
       kargs: [options.rootKarg, ...DEFAULT_KARGS, ...(options.kargs ?? [])],
       finalize: true,
     });
+    await clearScratch(sysroot.layout);
     return { sysroot, deployment: staged.deployment };
   } catch (error) {
     // The target was empty: leave it so, ready for another try.
@@ -128,6 +129,7 @@ export async function installToDisk(
     await withImage(sysroot.store, sysroot.layout, origin.image.manifestDigest, (imageRoot) =>
       options.bootloader({ espDir, bootDir: rootDir, imageRoot, work }),
     );
+    await clearScratch(sysroot.layout); // no mount point may stay in the tree copied into the disk
     await writeDisk(disk, layout, espDir, rootDir, work);
     return { deployment, layout };
   } finally {
