@@ -3,12 +3,11 @@ import path from "node:path";
 import { mkdirDurable, pathExists, run, sha256File, sha256Hex, writeFileAtomic } from "@particle/runtime";
 import { MBR_CODE_SIZE } from "../bios-boot-code.js";
 import { readDiskPartitions, writeAtDurable } from "../block-device.js";
-import { packageVersions } from "../dpkg.js";
 import type { Menu } from "../entries.js";
 import { errors } from "../errors.js";
 import { renderExtlinux } from "../menu/extlinux-conf.js";
 import type { BootTarget } from "../target.js";
-import { firstMissing, requireAll } from "./source.js";
+import { detectRequirements, requireAll } from "./source.js";
 import type { Bootloader } from "./types.js";
 
 /**
@@ -24,6 +23,7 @@ const REQUIREMENTS = [
   { file: "usr/bin/extlinux", pkg: "extlinux" },
   { file: "usr/lib/EXTLINUX/gptmbr.bin", pkg: "extlinux" },
 ];
+const PACKAGES = ["extlinux", "syslinux-common"];
 
 /** The extlinux binary of the image, so the installed loader is the image's version. */
 async function extlinuxTool(source?: string): Promise<string> {
@@ -34,17 +34,9 @@ async function extlinuxTool(source?: string): Promise<string> {
 export const extlinux: Bootloader = {
   name: "extlinux",
   firmware: "bios",
-  packages: () => ["extlinux", "syslinux-common"],
+  packages: () => PACKAGES,
 
-  async detect(source) {
-    const missing = await firstMissing(source, REQUIREMENTS);
-    return {
-      backend: "extlinux",
-      available: missing === undefined,
-      ...(missing ? { missing: `/${missing.file} (${missing.pkg})` } : {}),
-      packages: await packageVersions(source, ["extlinux", "syslinux-common"]),
-    };
-  },
+  detect: (source) => detectRequirements("extlinux", source, REQUIREMENTS, PACKAGES),
 
   async checkTarget(target) {
     if (target.disk === undefined) return;

@@ -16,12 +16,11 @@ import {
   readDiskPartitions,
   writeAtDurable,
 } from "../block-device.js";
-import { packageVersions } from "../dpkg.js";
 import { errors } from "../errors.js";
 import { GRUB_MENU_DIR } from "../menu/grub-cfg.js";
 import type { BootTarget } from "../target.js";
 import { writeGrubMenu } from "./grub-menu.js";
-import { firstMissing, requireAll } from "./source.js";
+import { detectRequirements, requireAll } from "./source.js";
 import type { Bootloader } from "./types.js";
 
 /**
@@ -35,6 +34,7 @@ import type { Bootloader } from "./types.js";
 
 const MODULES = "usr/lib/grub/i386-pc";
 const REQUIREMENTS = [{ file: `${MODULES}/boot.img`, pkg: "grub-pc-bin" }];
+const PACKAGES = ["grub-pc-bin"];
 const CORE_MODULES = ["biosdisk", "part_gpt", "part_msdos", "ext2", "fat"];
 
 /** The disk, the boot partition number and the BIOS boot partition, where core.img goes. */
@@ -59,17 +59,9 @@ async function biosBootPartition(
 export const grubBios: Bootloader = {
   name: "grub-bios",
   firmware: "bios",
-  packages: () => ["grub-pc-bin"],
+  packages: () => PACKAGES,
 
-  async detect(source) {
-    const missing = await firstMissing(source, REQUIREMENTS);
-    return {
-      backend: "grub-bios",
-      available: missing === undefined,
-      ...(missing ? { missing: `/${missing.file} (${missing.pkg})` } : {}),
-      packages: await packageVersions(source, ["grub-pc-bin"]),
-    };
-  },
+  detect: (source) => detectRequirements("grub-bios", source, REQUIREMENTS, PACKAGES),
 
   async checkTarget(target) {
     await biosBootPartition(target);

@@ -1,13 +1,12 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { pathExists, run } from "@particle/runtime";
-import { packageVersions } from "../dpkg.js";
 import { errors } from "../errors.js";
 import { renderGrubStub } from "../menu/grub-cfg.js";
 import { signEfiBinary } from "../secureboot.js";
 import type { BootTarget } from "../target.js";
 import { writeGrubMenu } from "./grub-menu.js";
-import { firstMissing, type Requirement, requireAll } from "./source.js";
+import { detectRequirements, type Requirement, requireAll } from "./source.js";
 import type { Bootloader, DirPlan, InstallOptions, PlannedFile } from "./types.js";
 
 /**
@@ -48,22 +47,32 @@ export const GRUB_EFI_MODULES = [
   "sleep",
 ];
 
-function requirements(options: InstallOptions): Requirement[] {
-  if (!options.secureBoot) return [{ file: `${MODULES}/normal.mod`, pkg: "grub-efi-amd64-bin" }];
-  const shim = options.signing
-    ? { file: `${SHIM}/shimx64.efi`, pkg: "shim-unsigned" }
-    : { file: `${SHIM}/shimx64.efi.signed`, pkg: "shim-signed" };
-  const mm = options.signing
-    ? { file: `${SHIM}/mmx64.efi`, pkg: "shim-unsigned" }
-    : { file: `${SHIM}/mmx64.efi.signed`, pkg: "shim-helpers-amd64-signed" };
-  return [shim, mm, { file: SIGNED_GRUB, pkg: "grub-efi-amd64-signed" }];
+/**
+ * The Secure Boot chain in the image: shim and MokManager (the distribution's signed ones, or the
+ * unsigned ones when the user's key signs them) and Debian's signed GRUB.
+ */
+function signedChain(options: InstallOptions): Record<"shim" | "mm" | "grub", Requirement> {
+  const own = options.signing !== undefined;
+  return {
+    shim: own
+      ? { file: `${SHIM}/shimx64.efi`, pkg: "shim-unsigned" }
+      : { file: `${SHIM}/shimx64.efi.signed`, pkg: "shim-signed" },
+    mm: own
+      ? { file: `${SHIM}/mmx64.efi`, pkg: "shim-unsigned" }
+      : { file: `${SHIM}/mmx64.efi.signed`, pkg: "shim-helpers-amd64-signed" },
+    grub: { file: SIGNED_GRUB, pkg: "grub-efi-amd64-signed" },
+  };
 }
 
+function requirements(options: InstallOptions): Requirement[] {
+  if (!options.secureBoot) return [{ file: `${MODULES}/normal.mod`, pkg: "grub-efi-amd64-bin" }];
+  const { shim, mm, grub } = signedChain(options);
+  return [shim, mm, grub];
+}
+
+/** The component's packages: those its required files come from. */
 function packagesFor(options: InstallOptions): string[] {
-  if (!options.secureBoot) return ["grub-efi-amd64-bin"];
-  return options.signing
-    ? ["shim-unsigned", "grub-efi-amd64-signed"]
-    : ["shim-signed", "shim-helpers-amd64-signed", "grub-efi-amd64-signed"];
+  return [...new Set(requirements(options).map((r) => r.pkg))];
 }
 
 async function userSigned(
@@ -83,15 +92,8 @@ export const grubEfi: Bootloader = {
   firmware: "uefi",
   packages: packagesFor,
 
-  async detect(source, options = {}) {
-    const missing = await firstMissing(source, requirements(options));
-    return {
-      backend: "grub-efi",
-      available: missing === undefined,
-      ...(missing ? { missing: `/${missing.file} (${missing.pkg})` } : {}),
-      packages: await packageVersions(source, packagesFor(options)),
-    };
-  },
+  detect: (source, options = {}) =>
+    detectRequirements("grub-efi", source, requirements(options), packagesFor(options)),
 
   async checkTarget(target) {
     if (target.esp === undefined) throw errors.targetMissing("--esp", "grub-efi");
@@ -111,21 +113,12 @@ export const grubEfi: Bootloader = {
     await fs.writeFile(stub, renderGrubStub());
     const stubFile = { name: "grub.cfg", source: stub };
     if (options.secureBoot) {
-      const shim = await userSigned(
-        path.join(source, options.signing ? `${SHIM}/shimx64.efi` : `${SHIM}/shimx64.efi.signed`),
-        work,
-        "",
-        options,
-      );
-      const mm = await userSigned(
-        path.join(source, options.signing ? `${SHIM}/mmx64.efi` : `${SHIM}/mmx64.efi.signed`),
-        work,
-        "",
-        options,
-      );
+      const chain = signedChain(options);
+      const shim = await userSigned(path.join(source, chain.shim.file), work, "", options);
+      const mm = await userSigned(path.join(source, chain.mm.file), work, "", options);
       const grub: PlannedFile = {
         name: "grubx64.efi",
-        source: path.join(source, SIGNED_GRUB),
+        source: path.join(source, chain.grub.file),
         efi: "distribution",
       };
       return [

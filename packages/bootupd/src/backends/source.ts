@@ -1,7 +1,9 @@
 import path from "node:path";
 import { pathExists } from "@particle/runtime";
+import { packageVersions } from "../dpkg.js";
 import { errors } from "../errors.js";
 import type { BackendName } from "../spec.js";
+import type { Detection } from "./types.js";
 
 /** A file the image must carry for a backend, and the Debian package that ships it. */
 export interface Requirement {
@@ -10,7 +12,7 @@ export interface Requirement {
 }
 
 /** The first requirement the image rooted at `source` lacks, if any. */
-export async function firstMissing(
+async function firstMissing(
   source: string,
   requirements: readonly Requirement[],
 ): Promise<Requirement | undefined> {
@@ -28,4 +30,23 @@ export async function requireAll(
 ): Promise<void> {
   const missing = await firstMissing(source, requirements);
   if (missing) throw errors.notInImage(backend, source, `/${missing.file}`, missing.pkg);
+}
+
+/**
+ * A backend's `detect`: available when the image carries every requirement, with the versions of
+ * `packages` (the component's version) read from the image's dpkg database.
+ */
+export async function detectRequirements(
+  backend: BackendName,
+  source: string,
+  requirements: readonly Requirement[],
+  packages: readonly string[],
+): Promise<Detection> {
+  const missing = await firstMissing(source, requirements);
+  return {
+    backend,
+    available: missing === undefined,
+    ...(missing ? { missing: `/${missing.file} (${missing.pkg})` } : {}),
+    packages: await packageVersions(source, packages),
+  };
 }

@@ -8,7 +8,6 @@ import {
   succeeds,
   writeFileAtomic,
 } from "@particle/runtime";
-import { packageVersions } from "../dpkg.js";
 import type { Menu } from "../entries.js";
 import { errors } from "../errors.js";
 import {
@@ -20,7 +19,7 @@ import {
 } from "../menu/bls.js";
 import { signEfiBinary } from "../secureboot.js";
 import type { BootTarget } from "../target.js";
-import { firstMissing, requireAll } from "./source.js";
+import { detectRequirements, requireAll } from "./source.js";
 import type { Bootloader, PlannedFile } from "./types.js";
 
 /**
@@ -34,6 +33,7 @@ import type { Bootloader, PlannedFile } from "./types.js";
 
 const EFI = "usr/lib/systemd/boot/efi/systemd-bootx64.efi";
 const REQUIREMENTS = [{ file: EFI, pkg: "systemd-boot-efi" }];
+const PACKAGES = ["systemd-boot-efi"];
 /** systemd's vendor GUID for the loader's EFI variables. */
 const LOADER_GUID = "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f";
 
@@ -77,17 +77,9 @@ async function listEntryFiles(dir: string): Promise<string[]> {
 export const systemdBoot: Bootloader = {
   name: "systemd-boot",
   firmware: "uefi",
-  packages: () => ["systemd-boot-efi"],
+  packages: () => PACKAGES,
 
-  async detect(source) {
-    const missing = await firstMissing(source, REQUIREMENTS);
-    return {
-      backend: "systemd-boot",
-      available: missing === undefined,
-      ...(missing ? { missing: `/${missing.file} (${missing.pkg})` } : {}),
-      packages: await packageVersions(source, ["systemd-boot-efi"]),
-    };
-  },
+  detect: (source) => detectRequirements("systemd-boot", source, REQUIREMENTS, PACKAGES),
 
   async checkTarget(target) {
     if (target.esp === undefined) throw errors.targetMissing("--esp", "systemd-boot");
