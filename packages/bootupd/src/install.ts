@@ -118,6 +118,17 @@ function updateOptions(component: InstalledComponent, request: UpdateRequest): I
   return { secureBoot: component.secureBoot, signing: request.signing };
 }
 
+/** Updates the recorded component from the image, with the lock held. */
+function updateLocked(
+  target: BootTarget,
+  component: InstalledComponent,
+  request: UpdateRequest,
+  recovered: string[],
+): Promise<InstallReport> {
+  const options = updateOptions(component, request);
+  return installLocked(target, bootloader(component.backend), request.source, options, "update", recovered);
+}
+
 /** Installs a bootloader from an image onto a target (ESP, /boot, disk), recording every file it placed. */
 export async function installBootloader(target: BootTarget, request: InstallRequest): Promise<InstallReport> {
   const backend = bootloader(request.backend);
@@ -135,8 +146,7 @@ export async function updateBootloader(target: BootTarget, request: UpdateReques
   return withBootLock(target, request, async (recovered) => {
     const component = soleComponent(await readState(target));
     if (component === undefined) throw errors.notInstalled(target.boot);
-    const options = updateOptions(component, request);
-    return installLocked(target, bootloader(component.backend), request.source, options, "update", recovered);
+    return updateLocked(target, component, request, recovered);
   });
 }
 
@@ -151,17 +161,7 @@ export async function adoptAndUpdate(
 ): Promise<InstallReport> {
   return withBootLock(target, request, async (recovered) => {
     const component = soleComponent(await readState(target));
-    if (component !== undefined) {
-      const options = updateOptions(component, request);
-      return installLocked(
-        target,
-        bootloader(component.backend),
-        request.source,
-        options,
-        "update",
-        recovered,
-      );
-    }
+    if (component !== undefined) return updateLocked(target, component, request, recovered);
     for (const backend of bootloaders) {
       if (!(await backend.query(target))) continue;
       if (backend.name === "lilo") throw errors.liloUnsupported();
