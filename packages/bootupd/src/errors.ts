@@ -91,6 +91,22 @@ export const errors = {
       context: { backend },
       exit: "usage",
     }),
+  grubEnvFull: (bytes: number) =>
+    new ParticleError({
+      code: "GRUBENV_FULL",
+      message: `grubenv: the variables (${bytes} bytes) do not fit in 1024 bytes`,
+      hint: "Put fewer entries on probation (tries), or give them shorter ids.",
+      context: { bytes },
+      exit: "invalidInput",
+    }),
+  grubEnvInvalid: (name: string) =>
+    new ParticleError({
+      code: "GRUBENV_INVALID",
+      message: `grubenv: invalid variable name ${name}`,
+      hint: "Remove the variable from grubenv (`grub-editenv FILE unset NAME`), then retry.",
+      context: { variable: name },
+      exit: "invalidInput",
+    }),
   oneshotUnsupported: (backend: string, why: string) =>
     new ParticleError({
       code: "ONESHOT_UNSUPPORTED",

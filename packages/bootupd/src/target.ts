@@ -1,5 +1,6 @@
 import path from "node:path";
 import { pathExists } from "@particle/runtime";
+import { errors } from "./errors.js";
 
 /** Where a bootloader goes. Everything is a directory path, so the same code serves a booted system
  * (mounted ESP and /boot) and an offline image (directories staged, then copied in with mtools). */
@@ -21,7 +22,8 @@ export type RootName = "esp" | "boot";
 /** The directory a root name stands for on this target. */
 export function rootDir(target: BootTarget, root: RootName): string {
   if (root === "boot") return target.boot;
-  if (target.esp === undefined) throw new Error("this target has no ESP");
+  // Reached when files recorded on the ESP are checked without --esp (validate --boot DIR).
+  if (target.esp === undefined) throw errors.targetMissing("--esp", "this target");
   return target.esp;
 }
 

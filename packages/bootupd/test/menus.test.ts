@@ -153,6 +153,12 @@ describe("GRUB", () => {
     expect(text.startsWith("# GRUB Environment Block\nnext_entry=good\nparticle_tries_x=2\n#")).toBe(true);
     expect(parseGrubEnv(text)).toEqual({ next_entry: "good", particle_tries_x: "2" });
     expect(() => formatGrubEnv({ big: "x".repeat(1100) })).toThrow(/do not fit/);
+    expect(() => formatGrubEnv({ big: "x".repeat(1100) })).toThrow(
+      expect.objectContaining({ code: "GRUBENV_FULL", exitCode: 4 }),
+    );
+    expect(() => formatGrubEnv({ "not-a-name": "1" })).toThrow(
+      expect.objectContaining({ code: "GRUBENV_INVALID", hint: expect.stringContaining("grub-editenv") }),
+    );
   });
 });
 

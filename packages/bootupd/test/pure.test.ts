@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { mbrCoreSector, nextCoreSlot, patchBootImage, patchCoreImage } from "../src/bios-boot-code.js";
 import { isUpdateAvailable, parseBootEntriesDocument, parseDpkgStatus } from "../src/index.js";
 import { parseState } from "../src/state.js";
+import { resolveKey } from "../src/target.js";
 
 describe("dpkg status", () => {
   it("reads-installed-versions-only", () => {
@@ -100,6 +101,17 @@ describe("BootEntries documents", () => {
     expect(() => parseBootEntriesDocument("{", "menu.json")).toThrow(/menu.json is not JSON/);
     expect(() => parseBootEntriesDocument(JSON.stringify({ ...doc, entries: [] }), "menu.json")).toThrow(
       expect.objectContaining({ code: "BOOT_ENTRIES_INVALID", context: { path: "menu.json" } }),
+    );
+  });
+});
+
+describe("targets", () => {
+  it("asks-for-esp-when-a-recorded-esp-file-is-resolved-without-one", () => {
+    expect(resolveKey({ esp: "/efi", boot: "/boot" }, "esp:EFI/BOOT/BOOTX64.EFI")).toBe(
+      "/efi/EFI/BOOT/BOOTX64.EFI",
+    );
+    expect(() => resolveKey({ boot: "/boot" }, "esp:EFI/BOOT/BOOTX64.EFI")).toThrow(
+      expect.objectContaining({ code: "TARGET_INCOMPLETE", exitCode: 2, message: "this target needs --esp" }),
     );
   });
 });

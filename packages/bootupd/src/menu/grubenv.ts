@@ -1,3 +1,5 @@
+import { errors } from "../errors.js";
+
 /**
  * GRUB's environment block (`grubenv`): exactly 1024 bytes, a header line, `name=value` lines, and
  * '#' padding. GRUB's `save_env` rewrites the file's blocks in place, so the size must not change.
@@ -21,10 +23,9 @@ export function parseGrubEnv(text: string): Record<string, string> {
 export function formatGrubEnv(vars: Readonly<Record<string, string>>): string {
   let body = HEADER;
   for (const [name, value] of Object.entries(vars)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`grubenv: invalid variable name ${name}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw errors.grubEnvInvalid(name);
     body += `${name}=${value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}\n`;
   }
-  if (Buffer.byteLength(body) > GRUBENV_SIZE)
-    throw new Error("grubenv: the variables do not fit in 1024 bytes");
+  if (Buffer.byteLength(body) > GRUBENV_SIZE) throw errors.grubEnvFull(Buffer.byteLength(body));
   return body + "#".repeat(GRUBENV_SIZE - Buffer.byteLength(body));
 }
