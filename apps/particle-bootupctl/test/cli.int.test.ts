@@ -1,25 +1,13 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { createDiskImage, debianRootfs, listFat, requireRoot, scratchDir } from "@particle/test-kit";
+import { bootloaderImage, createDiskImage, listFat, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootupctl, json } from "./helpers.js";
 
 let image: string;
 beforeAll(async () => {
   requireRoot();
-  // The same image as the bootupd package's tests (one cached rootfs).
-  image = await debianRootfs({
-    include: [
-      "linux-image-amd64",
-      "grub-efi-amd64-bin",
-      "grub-pc-bin",
-      "grub-efi-amd64-signed",
-      "shim-signed",
-      "systemd-boot-efi",
-      "extlinux",
-      "syslinux-common",
-    ],
-  });
+  image = await bootloaderImage();
 });
 
 async function espDir(name: string): Promise<string> {

@@ -1,11 +1,11 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
+  bootloaderImage,
   bootVm,
   buildMarkerInitramfs,
   copyIntoFat,
   createDiskImage,
-  debianRootfs,
   requireRoot,
   rootfsKernel,
   scratchDir,
@@ -16,18 +16,7 @@ import { bootupctl } from "./helpers.js";
 let image: string;
 beforeAll(async () => {
   requireRoot();
-  image = await debianRootfs({
-    include: [
-      "linux-image-amd64",
-      "grub-efi-amd64-bin",
-      "grub-pc-bin",
-      "grub-efi-amd64-signed",
-      "shim-signed",
-      "systemd-boot-efi",
-      "extlinux",
-      "syslinux-common",
-    ],
-  });
+  image = await bootloaderImage();
 });
 
 describe("particle-bootupctl on a disk image", () => {

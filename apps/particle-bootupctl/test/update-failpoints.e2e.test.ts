@@ -3,10 +3,10 @@ import path from "node:path";
 import { type BootEntryInput, writeBootEntries } from "@particle/bootupd";
 import { sha256File } from "@particle/runtime";
 import {
+  bootloaderImage,
   bootVm,
   buildMarkerInitramfs,
   createDiskImage,
-  debianRootfs,
   destroyScratch,
   requireRoot,
   rootfsKernel,
@@ -67,18 +67,7 @@ afterAll(async () => {
 
 beforeAll(async () => {
   requireRoot();
-  image = await debianRootfs({
-    include: [
-      "linux-image-amd64",
-      "grub-efi-amd64-bin",
-      "grub-pc-bin",
-      "grub-efi-amd64-signed",
-      "shim-signed",
-      "systemd-boot-efi",
-      "extlinux",
-      "syslinux-common",
-    ],
-  });
+  image = await bootloaderImage();
   work = await scratchDir("bootupctl-failpoints", { scope: "manual" });
   newSource = path.join(work, "new-image");
   await fs.mkdir(path.join(newSource, path.dirname(SD_BOOT)), { recursive: true });

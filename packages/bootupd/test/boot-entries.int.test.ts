@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
+  bootloaderImage,
   requireRoot,
   SNAKEOIL_CERT,
   SNAKEOIL_KEY,
@@ -18,12 +19,12 @@ import {
   verifyEfiBinary,
   writeBootEntries,
 } from "../src/index.js";
-import { imageRoot, markerEntry, stageKernel } from "./fixtures.js";
+import { markerEntry, stageKernel } from "./fixtures.js";
 
 let image: string;
 beforeAll(async () => {
   requireRoot();
-  image = await imageRoot();
+  image = await bootloaderImage();
 });
 
 const signing = { key: SNAKEOIL_KEY, cert: SNAKEOIL_CERT, passphrase: SNAKEOIL_PASSPHRASE };

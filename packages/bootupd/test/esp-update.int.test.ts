@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { sha256File, Transaction } from "@particle/runtime";
-import { requireRoot, scratchDir } from "@particle/test-kit";
+import { bootloaderImage, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   bootloaderStatus,
@@ -11,12 +11,11 @@ import {
   validateBootloader,
 } from "../src/index.js";
 import { statePaths } from "../src/target.js";
-import { imageRoot } from "./fixtures.js";
 
 let image: string;
 beforeAll(async () => {
   requireRoot();
-  image = await imageRoot();
+  image = await bootloaderImage();
 });
 
 async function installedEsp(name: string) {

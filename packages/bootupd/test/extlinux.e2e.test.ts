@@ -1,14 +1,14 @@
 import path from "node:path";
 import { unmount } from "@particle/runtime";
-import { bootVm, requireRoot, scratchDir } from "@particle/test-kit";
+import { bootloaderImage, bootVm, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installBootloader, validateBootloader, writeBootEntries } from "../src/index.js";
-import { biosDisk, imageRoot, markerEntry, mountPartition, stageKernel } from "./fixtures.js";
+import { biosDisk, markerEntry, mountPartition, stageKernel } from "./fixtures.js";
 
 let image: string;
 beforeAll(async () => {
   requireRoot();
-  image = await imageRoot();
+  image = await bootloaderImage();
 });
 
 describe("extlinux", () => {

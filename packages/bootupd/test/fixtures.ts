@@ -1,30 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { mount } from "@particle/runtime";
-import {
-  buildMarkerInitramfs,
-  createDiskImage,
-  debianRootfs,
-  type Partition,
-  rootfsKernel,
-} from "@particle/test-kit";
+import { buildMarkerInitramfs, createDiskImage, type Partition, rootfsKernel } from "@particle/test-kit";
 import type { BootEntryInput } from "../src/index.js";
-
-/** The image the tests install bootloaders from: a Debian rootfs with every bootloader package and a kernel. */
-export const IMAGE_PACKAGES = [
-  "linux-image-amd64",
-  "grub-efi-amd64-bin",
-  "grub-pc-bin",
-  "grub-efi-amd64-signed",
-  "shim-signed",
-  "systemd-boot-efi",
-  "extlinux",
-  "syslinux-common",
-];
-
-export function imageRoot(): Promise<string> {
-  return debianRootfs({ include: IMAGE_PACKAGES });
-}
 
 /**
  * Puts the image's kernel and a marker initramfs on a boot filesystem under /particle/<name>/ and

@@ -1,16 +1,16 @@
 import path from "node:path";
 import { unmount } from "@particle/runtime";
-import { bootVm, requireRoot, scratchDir } from "@particle/test-kit";
+import { bootloaderImage, bootVm, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mbrCoreSector } from "../src/bios-boot-code.js";
 import { readAt } from "../src/block-device.js";
 import { installBootloader, updateBootloader, validateBootloader, writeBootEntries } from "../src/index.js";
-import { biosDisk, imageRoot, markerEntry, mountPartition, stageKernel } from "./fixtures.js";
+import { biosDisk, markerEntry, mountPartition, stageKernel } from "./fixtures.js";
 
 let image: string;
 beforeAll(async () => {
   requireRoot();
-  image = await imageRoot();
+  image = await bootloaderImage();
 });
 
 describe("grub-bios", () => {

@@ -1,14 +1,14 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { bootVm, createDiskImage, requireRoot, scratchDir } from "@particle/test-kit";
+import { bootloaderImage, bootVm, createDiskImage, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installBootloader, validateBootloader, writeBootEntries } from "../src/index.js";
-import { imageRoot, markerEntry, stageKernel } from "./fixtures.js";
+import { markerEntry, stageKernel } from "./fixtures.js";
 
 let image: string;
 beforeAll(async () => {
   requireRoot();
-  image = await imageRoot();
+  image = await bootloaderImage();
 });
 
 describe("grub-efi", () => {

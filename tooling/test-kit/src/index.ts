@@ -1,6 +1,8 @@
 export { detachLoopDevicesUnder, loopDevicesUnder } from "./loop.js";
+export { type OciSchemaName, ociSchemaErrors } from "./oci-schema.js";
 export { CACHE_ROOT, DEBIAN_MIRROR, debianRootfs, type RootfsSpec } from "./rootfs.js";
 export { destroyScratch, requireRoot, SCRATCH_ROOT, scratchDir } from "./scratch.js";
+export { BOOTLOADER_IMAGE_PACKAGES, bootloaderImage } from "./vm/boot-image.js";
 export {
   copyIntoFat,
   createDiskImage,
@@ -33,4 +35,3 @@ export {
   type VmOptions,
   type VmResult,
 } from "./vm/qemu.js";
-export { ociSchemaErrors, type OciSchemaName } from "./oci-schema.js";
