@@ -18,11 +18,10 @@ export const gcCommand = defineCommand({
   },
   async run(ctx, parsed) {
     const store = await openStore(ctx, parsed);
+    const keepHistory = numberOption(parsed, "keep-history");
     const minAge = numberOption(parsed, "min-age");
     const report = await store.gc({
-      ...(numberOption(parsed, "keep-history") === undefined
-        ? {}
-        : { keepHistory: numberOption(parsed, "keep-history") }),
+      ...(keepHistory === undefined ? {} : { keepHistory }),
       ...(minAge === undefined ? {} : { minAgeMs: minAge * 1000 }),
       dryRun: Boolean(parsed.values["dry-run"]),
     });

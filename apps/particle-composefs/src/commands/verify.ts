@@ -1,4 +1,5 @@
 import { defineCommand, formatBytes } from "@particle/cli-kit";
+import { ExitCode } from "@particle/runtime";
 import { openStore, storeOptionHelp, storeOptions } from "../open.js";
 
 export const verifyCommand = defineCommand({
@@ -25,6 +26,6 @@ export const verifyCommand = defineCommand({
         r.ok ? "store OK" : "store has problems: restore the affected images from a backup or rebuild them",
       ].join("\n"),
     );
-    return report.ok ? 0 : 6;
+    return report.ok ? 0 : ExitCode.integrity;
   },
 });
