@@ -3,13 +3,20 @@ import { once } from "node:events";
 import { createReadStream, createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { fsyncDir, fsyncFile, isParticleError, Transaction, tempSibling } from "@particle/runtime";
+import {
+  ExitCode,
+  fsyncFile,
+  isParticleError,
+  renameDurable,
+  Transaction,
+  tempSibling,
+} from "@particle/runtime";
 import tar from "tar-stream";
 import { addBlobStream, blobSize, hasBlob } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import { markReachable } from "./gc.js";
 import { blobFile, parseJson, readIndex, type StorePaths, writeIndex } from "./layout.js";
-import { formatTagRef, parseTagRef } from "./refs.js";
+import { digestHex, formatTagRef, parseTagRef } from "./refs.js";
 import { Annotation, BackupManifest, type Descriptor, OciIndex, OciLayout } from "./spec.js";
 import { emptyIndex, moveTag } from "./tags.js";
 
@@ -68,7 +75,7 @@ async function writeBlobEntry(
   });
   const hash = createHash("sha256");
   const entry = pack.entry({
-    name: `blobs/sha256/${digest.slice(7)}`,
+    name: `blobs/sha256/${digestHex(digest)}`,
     size,
     mode: 0o444,
     mtime: FIXED_MTIME,
@@ -133,8 +140,7 @@ export async function backupImages(
     pack.finalize();
     await written;
     await fsyncFile(temp);
-    await fs.rename(temp, path.resolve(archive));
-    await fsyncDir(path.dirname(path.resolve(archive)));
+    await renameDurable(temp, path.resolve(archive));
   } catch (error) {
     pack.destroy();
     await written.catch(() => undefined);
@@ -235,7 +241,7 @@ async function readArchive(
           digest,
           ...(size === undefined ? {} : { size }),
         }).catch((error: unknown) => {
-          throw isParticleError(error) && error.exitCode === 6
+          throw isParticleError(error) && error.exitCode === ExitCode.integrity
             ? StoreErrors.invalidArchive(archive, `blob ${digest}: ${error.message}`)
             : error;
         });
