@@ -3,7 +3,7 @@ import path from "node:path";
 import { bindMount, mount, mountOverlay, mountsBelow, run, sha256File, unmount } from "@particle/runtime";
 import { debianRootfs, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Store } from "../src/index.js";
+import { scratchStore } from "./support/store.js";
 import { describeTree, diffTrees } from "./support/tree.js";
 
 beforeAll(() => requireRoot());
@@ -20,7 +20,7 @@ describe("a layer from an apt-get install", () => {
   it("stacked-on-its-base-reproduces-the-installed-tree-exactly", async () => {
     const rootfs = await debianRootfs();
     const dir = await scratchDir("cfs-debian");
-    const store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
+    const store = await scratchStore(dir);
     const base = await store.createLayer(rootfs);
 
     const upper = path.join(dir, "upper");

@@ -3,21 +3,18 @@ import path from "node:path";
 import { isParticleError, mountOverlay, mountsBelow, run, unmount } from "@particle/runtime";
 import { ociSchemaErrors, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MediaType, Store } from "../src/index.js";
+import { MediaType } from "../src/index.js";
 import { makeLowerAndUpper } from "./support/fixtures.js";
+import { scratchStore } from "./support/store.js";
 import { describeTree, diffTrees } from "./support/tree.js";
 
 beforeAll(() => requireRoot());
-
-async function openStore(dir: string): Promise<Store> {
-  return Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
-}
 
 describe("layers", () => {
   it("layer-from-overlay-upper-stacks-to-the-merged-tree", async () => {
     const dir = await scratchDir("cfs-upper");
     const { lower, upper, work, merged } = await makeLowerAndUpper(dir);
-    const store = await openStore(dir);
+    const store = await scratchStore(dir);
     const base = await store.createLayer(lower);
     const top = await store.createLayer(upper);
     expect(base.mediaType).toBe(MediaType.squashfsLayer);
@@ -54,7 +51,7 @@ describe("layers", () => {
   it("same-tree-gives-the-same-blob-without-rewriting-it", async () => {
     const dir = await scratchDir("cfs-repro");
     const { upper } = await makeLowerAndUpper(dir);
-    const store = await openStore(dir);
+    const store = await scratchStore(dir);
     const first = await store.createLayer(upper);
     const before = await fs.stat(store.blobPath(first.digest));
     const second = await store.createLayer(upper);
@@ -65,14 +62,14 @@ describe("layers", () => {
     const erofsB = await store.createLayer(upper, { format: "erofs", sourceDateEpoch: 1700000000 });
     expect(erofsA.mediaType).toBe(MediaType.erofsLayer);
     expect(erofsB.digest).toBe(erofsA.digest);
-    const other = await openStore(path.join(dir, "other"));
+    const other = await scratchStore(path.join(dir, "other"));
     expect((await other.createLayer(upper)).digest).toBe(first.digest);
   });
 
   it("erofs-layers-mount-and-keep-whiteouts", async () => {
     const dir = await scratchDir("cfs-erofs");
     const { lower, upper } = await makeLowerAndUpper(dir);
-    const store = await openStore(dir);
+    const store = await scratchStore(dir);
     const layers = [
       await store.createLayer(lower, { format: "erofs" }),
       await store.createLayer(upper, { format: "erofs" }),
@@ -90,7 +87,7 @@ describe("layers", () => {
 
   it("addBlob-verifies-and-deduplicates", async () => {
     const dir = await scratchDir("cfs-blob");
-    const store = await openStore(dir);
+    const store = await scratchStore(dir);
     const file = path.join(dir, "data");
     await fs.writeFile(file, "hello\n");
     const digest = "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
@@ -107,7 +104,7 @@ describe("layers", () => {
   it("store-files-are-valid-oci-documents", async () => {
     const dir = await scratchDir("cfs-oci");
     const { upper } = await makeLowerAndUpper(dir);
-    const store = await openStore(dir);
+    const store = await scratchStore(dir);
     const layer = await store.createLayer(upper);
     const image = await store.commitImage({
       name: "oci/check",

@@ -1,19 +1,11 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { isParticleError } from "@particle/runtime";
 import { requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Descriptor, Store } from "../src/index.js";
+import { codeOf, scratchStore } from "./support/store.js";
 
 beforeAll(() => requireRoot());
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return isParticleError(error) ? error.code : String(error);
-}
 
 async function layersIn(dir: string, store: Store, count: number): Promise<Descriptor[]> {
   const layers: Descriptor[] = [];
@@ -29,7 +21,7 @@ async function layersIn(dir: string, store: Store, count: number): Promise<Descr
 describe("tags, history, gc, backup", () => {
   it("rollback-returns-the-tag-to-its-previous-image-and-back", async () => {
     const dir = await scratchDir("cfs-rollback");
-    const store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
+    const store = await scratchStore(dir);
     const [a, b, c] = await layersIn(dir, store, 3);
     if (!a || !b || !c) throw new Error("layers");
     const v1 = await store.commitImage({ name: "os", layers: [a] });
@@ -59,7 +51,7 @@ describe("tags, history, gc, backup", () => {
 
   it("gc-keeps-tags-recent-history-and-mounted-images-and-reports-bytes-freed", async () => {
     const dir = await scratchDir("cfs-gc");
-    const store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
+    const store = await scratchStore(dir);
     const [a, b, c, d, loose] = await layersIn(dir, store, 5);
     if (!a || !b || !c || !d || !loose) throw new Error("layers");
     const old = await store.commitImage({ name: "os", layers: [a] });
@@ -98,7 +90,7 @@ describe("tags, history, gc, backup", () => {
 
   it("backup-and-restore-into-another-store-with-history", async () => {
     const dir = await scratchDir("cfs-backup");
-    const store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
+    const store = await scratchStore(dir);
     const [a, b, c] = await layersIn(dir, store, 3);
     if (!a || !b || !c) throw new Error("layers");
     const v1 = await store.commitImage({ name: "os", tag: "stable", layers: [a] });
@@ -140,7 +132,7 @@ describe("tags, history, gc, backup", () => {
 
   it("remove-drops-a-tag-or-every-tag-of-a-digest", async () => {
     const dir = await scratchDir("cfs-remove");
-    const store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
+    const store = await scratchStore(dir);
     const [a] = await layersIn(dir, store, 1);
     if (!a) throw new Error("layers");
     const image = await store.commitImage({ name: "one", layers: [a] });

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Store } from "../src/index.js";
 import { runStoreOp } from "./support/child.js";
 import { makeLowerAndUpper } from "./support/fixtures.js";
+import { codeOf } from "./support/store.js";
 
 beforeAll(() => requireRoot());
 
@@ -21,14 +22,6 @@ async function setup(name: string): Promise<{ dir: string; store: Store; target:
   const target = path.join(dir, "target");
   await fs.mkdir(target);
   return { dir, store, target, runDir };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return isParticleError(error) ? error.code : String(error);
 }
 
 /** Everything the store mounted for this test is gone: no mounts, no loop devices, no records. */
