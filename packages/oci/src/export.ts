@@ -11,6 +11,7 @@ import { canonicalJson, descriptorOf } from "./image/documents.js";
 import { type LayerBlob, writeLayerBlob } from "./layer-blob.js";
 import { parseTransportRef, type TransportRef } from "./reference.js";
 import { Annotation, type Descriptor, MediaType, type OciImageConfig } from "./spec.js";
+import { connect } from "./stream.js";
 import { byteCounter, type Compression } from "./tar/compress.js";
 import type { TarEntry } from "./tar/entry.js";
 import { scanTree, treeItems } from "./tar/tree.js";
@@ -236,9 +237,7 @@ export async function exportImage(
             total: layer.size,
           }),
         );
-        const stream = createReadStream(file);
-        stream.on("error", (error) => counter.destroy(error));
-        return stream.pipe(counter);
+        return connect(createReadStream(file), counter);
       });
       exported.push({
         digest: layer.digest,

@@ -7,6 +7,7 @@ import { layerKind } from "./image/documents.js";
 import { hasher, writeStreamAtomic } from "./image/verify.js";
 import { parseTransportRef, type TransportRef } from "./reference.js";
 import { Annotation, type Descriptor, type OciImageConfig } from "./spec.js";
+import { connect } from "./stream.js";
 import { byteCounter, type DecompressLimits, decompress } from "./tar/compress.js";
 import { extractTar } from "./tar/extract.js";
 import { readTar } from "./tar/read.js";
@@ -122,8 +123,7 @@ export async function importImage(
             continue;
           }
           const file = path.join(work, `native-${i}`);
-          const counted = byteCounter(progress);
-          await writeStreamAtomic((await image.openBlob(layer)).pipe(counted), file, layer);
+          await writeStreamAtomic(connect(await image.openBlob(layer), byteCounter(progress)), file, layer);
           staged.push({ kind: "blob", file, desc: layer });
           continue;
         }
@@ -136,12 +136,9 @@ export async function importImage(
         const dir = path.join(work, `layer-${i}`);
         await fs.mkdir(dir);
         const blob = await image.openBlob(layer);
-        const counted = byteCounter(progress);
-        blob.on("error", (error) => counted.destroy(error));
-        const tar = await decompress(blob.pipe(counted), options.limits);
+        const tar = await decompress(connect(blob, byteCounter(progress)), options.limits);
         const diff = hasher();
-        tar.on("error", (error) => diff.destroy(error));
-        await extractTar(ociToOverlay(readTar(tar.pipe(diff))), dir, { devices: "allow" });
+        await extractTar(ociToOverlay(readTar(connect(tar, diff))), dir, { devices: "allow" });
         const actual = diff.result().digest;
         if (actual !== diffId) {
           throw ociError(

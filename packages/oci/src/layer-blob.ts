@@ -1,8 +1,9 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Duplex, Readable } from "node:stream";
+import type { Duplex } from "node:stream";
 import { hasher, writeStreamAtomic } from "./image/verify.js";
 import { MediaType } from "./spec.js";
+import { connect } from "./stream.js";
 import { byteCounter, type Compression, compressor } from "./tar/compress.js";
 import type { TarItem } from "./tar/read.js";
 import { TarWriter } from "./tar/write.js";
@@ -35,12 +36,7 @@ export async function writeLayerBlob(
   const diff = hasher();
   const zip = compressor(options.compression, options.level);
   const stages: Duplex[] = [byteCounter((n) => options.onBytes?.(n)), diff, ...(zip ? [zip] : [])];
-  let tail: Readable = writer.stream;
-  for (const stage of stages) {
-    const from = tail;
-    from.on("error", (error) => stage.destroy(error));
-    tail = from.pipe(stage);
-  }
+  const tail = connect(writer.stream, ...stages);
   const feed = (async () => {
     try {
       for await (const { entry, body } of items) await writer.add(entry, body);

@@ -4,6 +4,7 @@ import { ociError } from "../errors.js";
 import { descriptorOf } from "../image/documents.js";
 import { verifier } from "../image/verify.js";
 import { type Descriptor, MediaType, RegistryErrorBody, TagList, TokenResponse } from "../spec.js";
+import { connect } from "../stream.js";
 import type { Credentials } from "./auth-file.js";
 import { parseChallenge } from "./challenge.js";
 
@@ -265,9 +266,7 @@ export class RegistryClient {
     });
     if (!response.body) throw ociError("REGISTRY_ERROR", `blob ${desc.digest} came without a body`);
     const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
-    const check = verifier(desc);
-    body.on("error", (error) => check.destroy(error));
-    return body.pipe(check);
+    return connect(body, verifier(desc));
   }
 
   /**

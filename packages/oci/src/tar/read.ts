@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { finished, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { ociError } from "../errors.js";
 import { type EntryType, normalizeEntryPath, type TarEntry } from "./entry.js";
@@ -128,11 +128,23 @@ export function tarStreamError(error: unknown): unknown {
 export async function* readTar(source: Readable): AsyncGenerator<TarItem> {
   const extract = tar.extract();
   byteSafePax(extract);
-  source.on("error", (error) => extract.destroy(error));
+  let current: Readable | undefined;
+  // finished() also reports a source that failed before this generator started reading it.
+  finished(source, { readable: true, writable: false }, (error) => {
+    if (!error) return;
+    // The consumer may be waiting on the entry's body rather than on the extractor. A body it
+    // already finished with must not raise the error again as an unhandled event.
+    if (current && !current.destroyed) {
+      current.once("error", () => undefined);
+      current.destroy(error);
+    }
+    extract.destroy(error);
+  });
   source.pipe(extract);
   try {
     for await (const stream of extract) {
       const body = stream as unknown as Readable & { header: tar.Header };
+      current = body;
       yield { entry: toEntry(body.header), body };
       // A consumer that skipped the body still lets the next entry through.
       body.resume();
