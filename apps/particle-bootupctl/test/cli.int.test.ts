@@ -188,7 +188,11 @@ describe("particle-bootupctl", () => {
     const missing = await bootupctl(["install", "--esp", esp, "--source", image]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/^error: --backend is required$/m);
-    expect(missing.stderr).toMatch(/^hint: /m);
+    expect(missing.stderr).toMatch(/^hint: For example: --backend grub-efi$/m);
+    const noEntries = await bootupctl(["write-entries", "--esp", esp]);
+    expect(noEntries.exitCode).toBe(2);
+    expect(noEntries.stderr).toMatch(/^error: --entries is required$/m);
+    expect(noEntries.stderr).toMatch(/^hint: For example: --entries menu.json$/m);
 
     const unknown = await bootupctl([
       "install",

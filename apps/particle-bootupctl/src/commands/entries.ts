@@ -1,7 +1,6 @@
 import { loadBootEntriesDocument, markBootSuccessful, withTarget, writeBootEntries } from "@particle/bootupd";
 import { defineCommand, stringOption } from "@particle/cli-kit";
-import { ParticleError } from "@particle/runtime";
-import { lockTimeoutMs, targetHelp, targetInput, targetOptions } from "./options.js";
+import { lockTimeoutMs, requiredOption, targetHelp, targetInput, targetOptions } from "./options.js";
 
 export const writeEntriesCommand = defineCommand({
   path: ["write-entries"],
@@ -13,16 +12,7 @@ export const writeEntriesCommand = defineCommand({
     efivars: "efivarfs directory, for a systemd-boot one-shot entry (/sys/firmware/efi/efivars)",
   },
   async run(ctx, parsed) {
-    const file = stringOption(parsed, "entries");
-    if (file === undefined) {
-      throw new ParticleError({
-        code: "USAGE",
-        message: "--entries is required",
-        hint: "For example: --entries menu.json",
-        exit: "usage",
-      });
-    }
-    const doc = await loadBootEntriesDocument(file);
+    const doc = await loadBootEntriesDocument(requiredOption(parsed, "entries", "menu.json"));
     const efivars = stringOption(parsed, "efivars");
     const report = await withTarget(
       { ...targetInput(parsed), ...(efivars ? { efivars } : {}) },

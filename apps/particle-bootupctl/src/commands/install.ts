@@ -1,9 +1,9 @@
 import { installBootloader, withTarget } from "@particle/bootupd";
-import { defineCommand, stringOption } from "@particle/cli-kit";
-import { ParticleError } from "@particle/runtime";
+import { defineCommand } from "@particle/cli-kit";
 import {
   lockTimeoutMs,
   parseSigning,
+  requiredOption,
   sourceHelp,
   sourceOf,
   sourceOptions,
@@ -29,15 +29,7 @@ export const installCommand = defineCommand({
     "secure-boot": "require a signed chain: shim + signed GRUB, or binaries signed with --sb-key",
   },
   async run(ctx, parsed) {
-    const backend = stringOption(parsed, "backend");
-    if (backend === undefined) {
-      throw new ParticleError({
-        code: "USAGE",
-        message: "--backend is required",
-        hint: "For example: --backend grub-efi",
-        exit: "usage",
-      });
-    }
+    const backend = requiredOption(parsed, "backend", "grub-efi");
     const report = await withTarget(targetInput(parsed), { write: true }, (target) =>
       installBootloader(target, {
         backend,

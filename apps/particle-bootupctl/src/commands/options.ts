@@ -37,6 +37,13 @@ function usage(message: string, hint: string): ParticleError {
   return new ParticleError({ code: "USAGE", message, hint, exit: "usage" });
 }
 
+/** A string option the verb cannot do without, or a usage error showing an example. */
+export function requiredOption(parsed: Parsed, name: string, example: string): string {
+  const value = stringOption(parsed, name);
+  if (value === undefined) throw usage(`--${name} is required`, `For example: --${name} ${example}`);
+  return value;
+}
+
 function positiveInt(parsed: Parsed, name: string): number | undefined {
   const text = stringOption(parsed, name);
   if (text === undefined) return undefined;
