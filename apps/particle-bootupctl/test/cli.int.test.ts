@@ -74,6 +74,11 @@ describe("particle-bootupctl", () => {
     });
     expect((await bootupctl(["validate", "--esp", esp])).exitCode).toBe(0);
     expect((await bootupctl(["validate", "--esp", esp])).stdout).toMatch(/^all \d+ recorded files match$/m);
+    // The state records files on the ESP: validating with --boot alone asks for --esp.
+    const noEsp = await bootupctl(["validate", "--boot", esp]);
+    expect(noEsp.exitCode).toBe(2);
+    expect(noEsp.stderr).toMatch(/^error: this target needs --esp$/m);
+    expect(noEsp.stderr).toMatch(/^hint: Pass the mounted ESP/m);
   });
 
   it("installs into the ESP partition of a disk image without mounting it", async () => {
