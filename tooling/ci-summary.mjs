@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Adds up the vitest JSON reports of a CI run and prints one closing line: "Tests: N passed, N failed, N skipped".
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 const dir = process.argv[2];
