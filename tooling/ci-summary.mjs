@@ -7,9 +7,8 @@ const dir = process.argv[2];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const name of readdirSync(dir)
-  .filter((n) => n.endsWith(".json"))
-  .sort()) {
+const names = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith(".json")) : [];
+for (const name of names.sort()) {
   const report = JSON.parse(readFileSync(path.join(dir, name), "utf8"));
   passed += report.numPassedTests;
   failed += report.numFailedTests;
