@@ -25,7 +25,7 @@ export function summarize(image: ImageInfo): ImageSummary {
   };
 }
 
-export function shortDigest(digest: string): string {
+function shortDigest(digest: string): string {
   return digest.slice(7, 19);
 }
 

@@ -1,7 +1,7 @@
 import { isParticleError } from "@particle/runtime";
 import { describe, expect, it } from "vitest";
 import { nonNegative } from "../src/open.js";
-import { imageTable, shortDigest } from "../src/render.js";
+import { imageTable } from "../src/render.js";
 
 describe("cli helpers", () => {
   it("image-table-aligns-columns-and-says-when-empty", () => {
@@ -20,7 +20,7 @@ describe("cli helpers", () => {
     ]);
     expect(text.split("\n")).toEqual([
       "IMAGE  DIGEST        LAYERS  SIZE     CREATED",
-      `os:1   ${shortDigest(digest)}  2       2.0 KiB  2024-01-01T00:00:00Z`,
+      "os:1   abababababab  2       2.0 KiB  2024-01-01T00:00:00Z",
     ]);
   });
 
