@@ -1,13 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import {
-  bootloaderImage,
-  requireRoot,
-  SNAKEOIL_CERT,
-  SNAKEOIL_KEY,
-  SNAKEOIL_PASSPHRASE,
-  scratchDir,
-} from "@particle/test-kit";
+import { bootloaderImage, requireRoot, SNAKEOIL_CERT, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   countSignatures,
@@ -19,7 +12,7 @@ import {
   verifyEfiBinary,
   writeBootEntries,
 } from "../src/index.js";
-import { markerEntry, stageKernel } from "./fixtures.js";
+import { markerEntry, scratchEsp, snakeoilSigning, stageKernel } from "./fixtures.js";
 
 let image: string;
 beforeAll(async () => {
@@ -27,18 +20,12 @@ beforeAll(async () => {
   image = await bootloaderImage();
 });
 
-const signing = { key: SNAKEOIL_KEY, cert: SNAKEOIL_CERT, passphrase: SNAKEOIL_PASSPHRASE };
+const signing = snakeoilSigning;
 const SD_BOOT = "usr/lib/systemd/boot/efi/systemd-bootx64.efi";
-
-async function esp(name: string): Promise<string> {
-  const dir = path.join(await scratchDir(name), "esp");
-  await fs.mkdir(dir);
-  return dir;
-}
 
 describe("boot entries", () => {
   it("replaces-the-grub-menu-and-ends-probation-when-marked-good", async () => {
-    const dir = await esp("grub-entries");
+    const dir = await scratchEsp("grub-entries");
     const target = { esp: dir, boot: dir };
     await installBootloader(target, { backend: "grub-efi", source: image });
     const files = await stageKernel(image, dir);
@@ -58,7 +45,7 @@ describe("boot entries", () => {
   });
 
   it("writes-systemd-boot-entries-and-the-oneshot-efi-variable", async () => {
-    const dir = await esp("sdboot-entries");
+    const dir = await scratchEsp("sdboot-entries");
     const efivars = path.join(path.dirname(dir), "efivars");
     await fs.mkdir(efivars);
     const target = { esp: dir, boot: dir, efivars };
@@ -89,7 +76,7 @@ describe("boot entries", () => {
   });
 
   it("generates-lilo-conf-but-refuses-to-install-lilo", async () => {
-    const dir = await esp("lilo");
+    const dir = await scratchEsp("lilo");
     const files = await stageKernel(image, dir);
     const report = await writeBootEntries({ boot: dir, disk: "/dev/vda" }, [markerEntry("dep1", files)], {
       default: "dep1",
@@ -120,7 +107,7 @@ describe("Secure Boot", () => {
   });
 
   it("updates-a-user-signed-chain-only-with-the-users-key", async () => {
-    const dir = await esp("sb-update");
+    const dir = await scratchEsp("sb-update");
     const target = { esp: dir, boot: dir };
     await installBootloader(target, { backend: "grub-efi", source: image, secureBoot: true, signing });
     await expect(updateBootloader(target, { source: image })).rejects.toMatchObject({
@@ -133,7 +120,7 @@ describe("Secure Boot", () => {
   });
 
   it("refuses-an-unsigned-kernel-on-a-secure-boot-install", async () => {
-    const dir = await esp("sb-kernel");
+    const dir = await scratchEsp("sb-kernel");
     const target = { esp: dir, boot: dir };
     await installBootloader(target, { backend: "systemd-boot", source: image, secureBoot: true, signing });
     const files = await stageKernel(image, dir);

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { sha256File, Transaction } from "@particle/runtime";
-import { bootloaderImage, requireRoot, scratchDir } from "@particle/test-kit";
+import { bootloaderImage, requireRoot } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   bootloaderStatus,
@@ -11,6 +11,7 @@ import {
   validateBootloader,
 } from "../src/index.js";
 import { statePaths } from "../src/target.js";
+import { scratchEsp } from "./fixtures.js";
 
 let image: string;
 beforeAll(async () => {
@@ -19,8 +20,7 @@ beforeAll(async () => {
 });
 
 async function installedEsp(name: string) {
-  const esp = path.join(await scratchDir(name), "esp");
-  await fs.mkdir(esp);
+  const esp = await scratchEsp(name);
   const target = { esp, boot: esp };
   await installBootloader(target, { backend: "systemd-boot", source: image });
   return target;

@@ -1,8 +1,31 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { mount } from "@particle/runtime";
-import { buildMarkerInitramfs, createDiskImage, type Partition, rootfsKernel } from "@particle/test-kit";
-import type { BootEntryInput } from "../src/index.js";
+import {
+  buildMarkerInitramfs,
+  createDiskImage,
+  type Partition,
+  rootfsKernel,
+  SNAKEOIL_CERT,
+  SNAKEOIL_KEY,
+  SNAKEOIL_PASSPHRASE,
+  scratchDir,
+} from "@particle/test-kit";
+import type { BootEntryInput, SigningKey } from "../src/index.js";
+
+/** The "user's key": the snakeoil key that OVMF_VARS_4M.snakeoil.fd enrolls in db. */
+export const snakeoilSigning: SigningKey = {
+  key: SNAKEOIL_KEY,
+  cert: SNAKEOIL_CERT,
+  passphrase: SNAKEOIL_PASSPHRASE,
+};
+
+/** An empty directory standing in for an ESP, in a scratch dir removed after the test. */
+export async function scratchEsp(name: string): Promise<string> {
+  const esp = path.join(await scratchDir(name), "esp");
+  await fs.mkdir(esp);
+  return esp;
+}
 
 /**
  * Puts the image's kernel and a marker initramfs on a boot filesystem under /particle/<name>/ and

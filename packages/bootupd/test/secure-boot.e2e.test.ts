@@ -6,8 +6,6 @@ import {
   createDiskImage,
   requireRoot,
   SNAKEOIL_CERT,
-  SNAKEOIL_KEY,
-  SNAKEOIL_PASSPHRASE,
   scratchDir,
 } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +16,7 @@ import {
   verifyEfiBinary,
   writeBootEntries,
 } from "../src/index.js";
-import { markerEntry, stageKernel } from "./fixtures.js";
+import { markerEntry, snakeoilSigning, stageKernel } from "./fixtures.js";
 
 let image: string;
 beforeAll(async () => {
@@ -32,7 +30,7 @@ beforeAll(async () => {
  * key (the "user's key") → Debian's signed GRUB (trusted by shim's built-in Debian CA) → Debian's
  * signed kernel (checked by GRUB through shim).
  */
-const signing = { key: SNAKEOIL_KEY, cert: SNAKEOIL_CERT, passphrase: SNAKEOIL_PASSPHRASE };
+const signing = snakeoilSigning;
 const refused = /Access Denied|Security Violation|PARTICLE-MARKER \S+\r?\n/;
 
 async function espDisk(
