@@ -1,7 +1,6 @@
 import type { CommandContext, OptionSpecs, Parsed } from "@particle/cli-kit";
-import { stringOption } from "@particle/cli-kit";
+import { stringOption, usageError } from "@particle/cli-kit";
 import { Store } from "@particle/composefs";
-import { ParticleError } from "@particle/runtime";
 
 const DEFAULT_LOCK_TIMEOUT_S = 30;
 
@@ -26,12 +25,7 @@ export function numberOption(parsed: Parsed, name: string): number | undefined {
 export function nonNegative(text: string, what: string): number {
   const value = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(value)) {
-    throw new ParticleError({
-      code: "USAGE",
-      message: `${what} ${text}: expected a non-negative number`,
-      hint: `For example: ${what} 30`,
-      exit: "usage",
-    });
+    throw usageError(`${what} ${text}: expected a non-negative number`, `For example: ${what} 30`);
   }
   return value;
 }

@@ -130,7 +130,8 @@ function splitLeadingGlobals(argv: readonly string[]): { leading: string[]; rema
   return { leading, remaining: argv.slice(i) };
 }
 
-function usageError(message: string, hint: string): ParticleError {
+/** A wrong command line: code USAGE, exit code 2, and a hint saying what to type instead. */
+export function usageError(message: string, hint: string): ParticleError {
   return new ParticleError({ code: "USAGE", message, hint, exit: "usage" });
 }
 

@@ -7,6 +7,7 @@ export {
   reportError,
   runCli,
   selectCommand,
+  usageError,
 } from "./cli.js";
 export {
   type Command,

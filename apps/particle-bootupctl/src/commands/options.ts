@@ -1,6 +1,5 @@
 import type { OfflineTargetInput, SigningKey } from "@particle/bootupd";
-import { type OptionSpecs, type Parsed, stringOption } from "@particle/cli-kit";
-import { ParticleError } from "@particle/runtime";
+import { type OptionSpecs, type Parsed, stringOption, usageError } from "@particle/cli-kit";
 
 /** Options that say where the bootloader is: shared by every verb. */
 export const targetOptions = {
@@ -33,14 +32,10 @@ export const sourceHelp = {
   "sb-cert": "PEM certificate of --sb-key",
 };
 
-function usage(message: string, hint: string): ParticleError {
-  return new ParticleError({ code: "USAGE", message, hint, exit: "usage" });
-}
-
 /** A string option the verb cannot do without, or a usage error showing an example. */
 export function requiredOption(parsed: Parsed, name: string, example: string): string {
   const value = stringOption(parsed, name);
-  if (value === undefined) throw usage(`--${name} is required`, `For example: --${name} ${example}`);
+  if (value === undefined) throw usageError(`--${name} is required`, `For example: --${name} ${example}`);
   return value;
 }
 
@@ -48,7 +43,7 @@ function positiveInt(parsed: Parsed, name: string): number | undefined {
   const text = stringOption(parsed, name);
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) < 1)
-    throw usage(`--${name} ${text}: expected a positive whole number`, `For example: --${name} 2`);
+    throw usageError(`--${name} ${text}: expected a positive whole number`, `For example: --${name} 2`);
   return Number(text);
 }
 
@@ -73,7 +68,7 @@ export function parseSigning(parsed: Parsed): SigningKey | undefined {
   const cert = stringOption(parsed, "sb-cert");
   if (key === undefined && cert === undefined) return undefined;
   if (key === undefined || cert === undefined)
-    throw usage("--sb-key and --sb-cert go together", "Pass both the key and its certificate.");
+    throw usageError("--sb-key and --sb-cert go together", "Pass both the key and its certificate.");
   const passphrase = process.env.PARTICLE_SB_PASSPHRASE;
   return { key, cert, ...(passphrase === undefined ? {} : { passphrase }) };
 }

@@ -1,6 +1,5 @@
-import { defineCommand, formatBytes, stringList, stringOption } from "@particle/cli-kit";
+import { defineCommand, formatBytes, stringList, stringOption, usageError } from "@particle/cli-kit";
 import { checkLayerSource, type LayerFormat, parseTagRef } from "@particle/composefs";
-import { ParticleError } from "@particle/runtime";
 import { nonNegative, numberOption, openStore, storeOptionHelp, storeOptions } from "../open.js";
 import { summarize } from "../render.js";
 
@@ -9,12 +8,7 @@ function labels(items: readonly string[]): Record<string, string> {
   for (const item of items) {
     const eq = item.indexOf("=");
     if (eq <= 0)
-      throw new ParticleError({
-        code: "USAGE",
-        message: `--label ${item}: expected KEY=VALUE`,
-        hint: "For example: --label org.example.role=base",
-        exit: "usage",
-      });
+      throw usageError(`--label ${item}: expected KEY=VALUE`, "For example: --label org.example.role=base");
     result[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return result;
@@ -51,12 +45,10 @@ export const createCommand = defineCommand({
     const [ref, ...dirs] = parsed.positionals as [string, ...string[]];
     const format = (stringOption(parsed, "format") ?? ctx.settings.layer.format) as LayerFormat;
     if (format !== "squashfs" && format !== "erofs") {
-      throw new ParticleError({
-        code: "USAGE",
-        message: `--format ${format}: expected squashfs or erofs`,
-        hint: "Pass --format squashfs or --format erofs.",
-        exit: "usage",
-      });
+      throw usageError(
+        `--format ${format}: expected squashfs or erofs`,
+        "Pass --format squashfs or --format erofs.",
+      );
     }
     // The settings' default compression (zstd) is a squashfs one; erofs then uses its own default.
     const configured = ctx.settings.layer.compression;

@@ -1,6 +1,5 @@
-import { defineCommand, stringOption } from "@particle/cli-kit";
+import { defineCommand, stringOption, usageError } from "@particle/cli-kit";
 import type { Writable } from "@particle/composefs";
-import { ParticleError } from "@particle/runtime";
 import { openStore, storeOptionHelp, storeOptions } from "../open.js";
 
 function writable(
@@ -10,23 +9,19 @@ function writable(
 ): Writable | undefined {
   if (upper !== undefined || work !== undefined) {
     if (upper === undefined || work === undefined || mode !== undefined) {
-      throw new ParticleError({
-        code: "USAGE",
-        message: "--upper and --work go together, without --writable",
-        hint: "Pass both --upper DIR and --work DIR (on one filesystem), or --writable tmpfs.",
-        exit: "usage",
-      });
+      throw usageError(
+        "--upper and --work go together, without --writable",
+        "Pass both --upper DIR and --work DIR (on one filesystem), or --writable tmpfs.",
+      );
     }
     return { upper, work };
   }
   if (mode === undefined) return undefined;
   if (mode !== "tmpfs")
-    throw new ParticleError({
-      code: "USAGE",
-      message: `--writable ${mode}: expected tmpfs`,
-      hint: "Use --writable tmpfs, or --upper DIR --work DIR.",
-      exit: "usage",
-    });
+    throw usageError(
+      `--writable ${mode}: expected tmpfs`,
+      "Use --writable tmpfs, or --upper DIR --work DIR.",
+    );
   return "tmpfs";
 }
 
