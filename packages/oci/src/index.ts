@@ -30,6 +30,7 @@ export {
   type ImportResult,
   importImage,
 } from "./import.js";
+export { inspectImage } from "./inspect.js";
 export {
   formatRegistryRef,
   formatTransportRef,
@@ -54,6 +55,7 @@ export {
   type RegistryClientOptions,
   type RegistryLogger,
 } from "./registry/client.js";
+export { type LoginOptions, login, logout } from "./registry/login.js";
 export * from "./spec.js";
 export * from "./tar/index.js";
 export type { TransportOptions } from "./transport/context.js";

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { type ImageInfo, Store } from "@particle/composefs";
+import { Store } from "@particle/composefs";
 import { run } from "@particle/runtime";
 import { requireRoot, scratchDir } from "@particle/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,6 @@ import { schemaErrors } from "./helpers/schemas.js";
 describe("export and import with skopeo and umoci", () => {
   let dir: string;
   let store: Store;
-  let image: ImageInfo;
   let reference: Map<string, string>;
   const work = () => path.join(dir, "work");
 
@@ -35,7 +34,7 @@ describe("export and import with skopeo and umoci", () => {
     requireRoot();
     dir = await scratchDir("oci-export", { scope: "manual" });
     store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
-    image = await buildTestImage(store, dir);
+    await buildTestImage(store, dir);
     reference = await mountedSignature("deb:1");
   });
   afterAll(async () => {

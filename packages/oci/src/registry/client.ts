@@ -133,7 +133,8 @@ export class RegistryClient {
       throw this.#unauthorized(`unsupported authentication challenge ${challenge?.scheme ?? "(none)"}`);
     const realm = new URL(challenge.params.realm);
     if (challenge.params.service) realm.searchParams.set("service", challenge.params.service);
-    realm.searchParams.set("scope", challenge.params.scope ?? scope);
+    const wanted = challenge.params.scope ?? scope;
+    if (wanted) realm.searchParams.set("scope", wanted);
     const headers: Record<string, string> = {};
     if (this.#credentials) headers.authorization = this.#credentials.basicHeader();
     let response: Response;
@@ -336,6 +337,36 @@ export class RegistryClient {
     const location = response.headers.get("location");
     if (!location) throw ociError("REGISTRY_ERROR", `${this.host} started an upload without a Location`);
     return this.#url(location);
+  }
+
+  /**
+   * Checks that the registry accepts this client's credentials (GET /v2/, answering its challenge
+   * without a repository scope), as `docker login` does.
+   */
+  async checkLogin(): Promise<void> {
+    const url = this.#url("/v2/");
+    let response: Response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw this.#networkError(error, url);
+    }
+    await response.body?.cancel();
+    if (response.status === 200) return;
+    if (response.status !== 401) throw await this.#statusError(response, "GET", url);
+    const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
+    if (challenge?.scheme === "bearer") {
+      await this.#authenticate(response.headers.get("www-authenticate") ?? "", "");
+      return;
+    }
+    if (!this.#credentials) throw this.#unauthorized("the registry requires a login");
+    const retry = await fetch(url, { headers: { authorization: this.#credentials.basicHeader() } }).catch(
+      (error: unknown) => {
+        throw this.#networkError(error, url);
+      },
+    );
+    await retry.body?.cancel();
+    if (retry.status !== 200) throw this.#unauthorized("the registry rejected the credentials");
   }
 
   async listTags(): Promise<string[]> {
