@@ -1,3 +1,5 @@
+import { errors } from "./errors.js";
+
 /**
  * GRUB's BIOS boot code, placed the way grub-bios-setup places it on a GPT disk, as pure byte
  * patches: boot.img goes into the MBR's code area and points at the first sector of core.img;
@@ -25,7 +27,7 @@ export function mbrCoreSector(mbr: Uint8Array): bigint {
  */
 export function patchBootImage(bootImg: Uint8Array, currentMbr: Uint8Array, coreSector: bigint): Buffer {
   if (bootImg.length !== SECTOR || currentMbr.length !== SECTOR)
-    throw new Error("boot.img and the MBR must be one sector each");
+    throw errors.grubImageInvalid("boot.img and the MBR must be one sector each");
   const out = Buffer.from(currentMbr);
   Buffer.from(bootImg).copy(out, 0, 0, BPB_START);
   Buffer.from(bootImg).copy(out, BPB_END, BPB_END, MBR_CODE_SIZE);
@@ -41,7 +43,7 @@ export function patchCoreImage(coreImg: Uint8Array, coreSector: bigint): Buffer 
   const out = Buffer.alloc(sectors * SECTOR);
   Buffer.from(coreImg).copy(out);
   if (out.readUInt16LE(BLOCKLIST + 10) !== 0x820)
-    throw new Error("core.img does not start with diskboot.img");
+    throw errors.grubImageInvalid("core.img does not start with diskboot.img");
   out.writeBigUInt64LE(coreSector + 1n, BLOCKLIST);
   out.writeUInt16LE(sectors - 1, BLOCKLIST + 8);
   return out;

@@ -107,6 +107,51 @@ export const errors = {
       context: { variable: name },
       exit: "invalidInput",
     }),
+  secureBootNotUefi: (backend: string) =>
+    new ParticleError({
+      code: "SECUREBOOT_NOT_UEFI",
+      message: `${backend} is a BIOS bootloader: Secure Boot does not apply`,
+      hint: "Choose grub-efi or systemd-boot for Secure Boot.",
+      context: { backend },
+      exit: "usage",
+    }),
+  biosBootPartitionMissing: (disk: string, typeGuid: string) =>
+    new ParticleError({
+      code: "BIOS_BOOT_PARTITION_MISSING",
+      message: `${disk} has no BIOS boot partition (GPT type ${typeGuid})`,
+      hint: "Add a 1 MiB partition of type 'BIOS boot' (sfdisk type 21686148-6449-6E6F-744E-656564454649).",
+      context: { disk },
+      exit: "invalidInput",
+    }),
+  biosBootPartitionSmall: (coreBytes: number) =>
+    new ParticleError({
+      code: "BIOS_BOOT_PARTITION_SMALL",
+      message: `core.img (${coreBytes} bytes) does not fit in half of the BIOS boot partition`,
+      hint: "Make the BIOS boot partition at least 1 MiB.",
+      exit: "invalidInput",
+    }),
+  grubImageInvalid: (detail: string) =>
+    new ParticleError({
+      code: "GRUB_IMAGE_INVALID",
+      message: `GRUB's BIOS boot code cannot be placed: ${detail}`,
+      hint: "The image's GRUB for BIOS is damaged or of a layout this version does not know: reinstall grub-pc-bin in the image.",
+      exit: "invalidInput",
+    }),
+  partitionNotFound: (disk: string, partition: number) =>
+    new ParticleError({
+      code: "PARTITION_NOT_FOUND",
+      message: `${disk} has no partition ${partition}`,
+      hint: "Check the partition number with `sfdisk --list`.",
+      context: { disk, partition },
+      exit: "notFound",
+    }),
+  espPartitionNeedsDisk: () =>
+    new ParticleError({
+      code: "USAGE",
+      message: "--esp-partition needs --disk",
+      hint: "Name the disk image with --disk.",
+      exit: "usage",
+    }),
   oneshotUnsupported: (backend: string, why: string) =>
     new ParticleError({
       code: "ONESHOT_UNSUPPORTED",

@@ -1,7 +1,6 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ParticleError } from "@particle/runtime";
 import { bootloader, bootloaders } from "./backends/index.js";
 import type { BootCodeRecord, Bootloader, InstallOptions } from "./backends/types.js";
 import { applyDirPlans } from "./dir-update.js";
@@ -49,12 +48,7 @@ async function installLocked(
   recovered: string[],
 ): Promise<InstallReport> {
   if (options.secureBoot && backend.firmware === "bios") {
-    throw new ParticleError({
-      code: "SECUREBOOT_NOT_UEFI",
-      message: `${backend.name} is a BIOS bootloader: Secure Boot does not apply`,
-      hint: "Choose grub-efi or systemd-boot for Secure Boot.",
-      exit: "usage",
-    });
+    throw errors.secureBootNotUefi(backend.name);
   }
   await backend.checkTarget(target);
   const state = await readState(target);

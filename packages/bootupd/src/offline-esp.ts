@@ -1,8 +1,9 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ParticleError, run } from "@particle/runtime";
+import { run } from "@particle/runtime";
 import { readDiskPartitions } from "./block-device.js";
+import { errors } from "./errors.js";
 import { type BootTarget, resolveTarget, type TargetInput } from "./target.js";
 
 /**
@@ -20,15 +21,7 @@ export interface OfflineTargetInput extends TargetInput {
 
 async function espOffset(disk: string, number: number): Promise<string> {
   const partition = (await readDiskPartitions(disk)).find((p) => p.number === number);
-  if (partition === undefined) {
-    throw new ParticleError({
-      code: "PARTITION_NOT_FOUND",
-      message: `${disk} has no partition ${number}`,
-      hint: "Check the partition number with `sfdisk --list`.",
-      context: { disk, partition: number },
-      exit: "notFound",
-    });
-  }
+  if (partition === undefined) throw errors.partitionNotFound(disk, number);
   return `${disk}@@${partition.offset}`;
 }
 
@@ -60,14 +53,7 @@ export async function withTarget<T>(
   body: (target: BootTarget) => Promise<T>,
 ): Promise<T> {
   if (input.espPartition === undefined) return body(await resolveTarget(input));
-  if (input.disk === undefined) {
-    throw new ParticleError({
-      code: "USAGE",
-      message: "--esp-partition needs --disk",
-      hint: "Name the disk image with --disk.",
-      exit: "usage",
-    });
-  }
+  if (input.disk === undefined) throw errors.espPartitionNeedsDisk();
   const image = await espOffset(input.disk, input.espPartition);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "particle-esp-"));
   try {

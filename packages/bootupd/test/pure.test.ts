@@ -55,6 +55,12 @@ describe("BIOS boot code", () => {
     expect(out.readBigUInt64LE(500)).toBe(3073n);
     expect(out.readUInt16LE(508)).toBe(2);
     expect(() => patchCoreImage(Buffer.alloc(512), 1n)).toThrow(/diskboot/);
+    expect(() => patchCoreImage(Buffer.alloc(512), 1n)).toThrow(
+      expect.objectContaining({ code: "GRUB_IMAGE_INVALID", exitCode: 4 }),
+    );
+    expect(() => patchBootImage(Buffer.alloc(440), Buffer.alloc(512), 1n)).toThrow(
+      expect.objectContaining({ code: "GRUB_IMAGE_INVALID" }),
+    );
   });
 
   it("alternates-core-slots-so-the-old-core-stays-whole", () => {

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { ParticleError, pathExists, run, sha256Hex } from "@particle/runtime";
+import { pathExists, run, sha256Hex } from "@particle/runtime";
 import {
   MBR_CODE_SIZE,
   mbrCoreSector,
@@ -44,15 +44,7 @@ async function biosBootPartition(
   if (target.disk === undefined || target.bootPartition === undefined)
     throw errors.targetMissing("--disk and --boot-partition", "grub-bios");
   const biosBoot = (await readDiskPartitions(target.disk)).find((p) => p.typeGuid === BIOS_BOOT_GUID);
-  if (biosBoot === undefined) {
-    throw new ParticleError({
-      code: "BIOS_BOOT_PARTITION_MISSING",
-      message: `${target.disk} has no BIOS boot partition (GPT type ${BIOS_BOOT_GUID})`,
-      hint: "Add a 1 MiB partition of type 'BIOS boot' (sfdisk type 21686148-6449-6E6F-744E-656564454649).",
-      context: { disk: target.disk },
-      exit: "invalidInput",
-    });
-  }
+  if (biosBoot === undefined) throw errors.biosBootPartitionMissing(target.disk, BIOS_BOOT_GUID);
   return { disk: target.disk, bootPartition: target.bootPartition, biosBoot };
 }
 
@@ -104,14 +96,7 @@ export const grubBios: Bootloader = {
     const sectors = BigInt(biosBoot.size / SECTOR);
     const slot = nextCoreSlot(start, sectors, mbrCoreSector(mbr));
     const core = patchCoreImage(await fs.readFile(coreFile), slot);
-    if (BigInt(core.length / SECTOR) > sectors / 2n) {
-      throw new ParticleError({
-        code: "BIOS_BOOT_PARTITION_SMALL",
-        message: `core.img (${core.length} bytes) does not fit in half of the BIOS boot partition`,
-        hint: "Make the BIOS boot partition at least 1 MiB.",
-        exit: "invalidInput",
-      });
-    }
+    if (BigInt(core.length / SECTOR) > sectors / 2n) throw errors.biosBootPartitionSmall(core.length);
     await writeAtDurable(disk, Number(slot) * SECTOR, core);
     const newMbr = patchBootImage(await fs.readFile(path.join(modules, "boot.img")), mbr, slot);
     await writeAtDurable(disk, 0, newMbr);
