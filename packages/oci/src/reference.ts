@@ -71,10 +71,10 @@ export function parseRegistryRef(text: string): RegistryRef {
   };
 }
 
-/** Splits `PATH[:TAG]`; a path holding ':' needs the tag form explicitly, as in skopeo. */
+/** Splits `PATH[:TAG]` at the first ':' as skopeo does (a path cannot hold ':'; a docker-archive tag may be NAME:TAG). */
 function pathAndTag(ref: string, body: string): { path: string; tag?: string } {
   if (body === "") throw invalid(ref, "the path is empty");
-  const colon = body.lastIndexOf(":");
+  const colon = body.indexOf(":");
   if (colon === -1) return { path: body };
   const tag = body.slice(colon + 1);
   const p = body.slice(0, colon);

@@ -31,8 +31,6 @@ export const Annotation = {
   chunkedPackages: "dev.particle.chunked.packages",
   /** On a chunked export's layer: the packages whose files it holds, comma-separated. */
   layerPackages: "dev.particle.layer.packages",
-  /** On a layer of a native Particle artifact: the diffID of the same layer as an uncompressed tar is unknown, so we name the source. */
-  nativeFormat: "dev.particle.layer.format",
 } as const;
 
 const mediaTypeString = z
@@ -222,3 +220,6 @@ export function manifestKind(
     return "oci-manifest";
   return undefined;
 }
+
+/** JSON Schemas of what this package prints for people and scripts (`inspect --json`). */
+export const jsonSchemas = { "image-report": ImageReport } as const;

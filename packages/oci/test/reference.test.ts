@@ -7,6 +7,7 @@ describe("transport references", () => {
     ["oci:/tmp/layout", { transport: "oci", path: "/tmp/layout" }],
     ["oci-archive:/tmp/a.tar:latest", { transport: "oci-archive", path: "/tmp/a.tar", tag: "latest" }],
     ["docker-archive:/tmp/d.tar", { transport: "docker-archive", path: "/tmp/d.tar" }],
+    ["docker-archive:/tmp/d.tar:deb:1", { transport: "docker-archive", path: "/tmp/d.tar", tag: "deb:1" }],
     [
       "docker://127.0.0.1:5000/particle/base:12",
       { transport: "docker", registry: { host: "127.0.0.1:5000", repository: "particle/base", tag: "12" } },

@@ -19,4 +19,4 @@ export { encodePaxRecords, parsePaxRecords } from "./pax.js";
 export { readTar, type TarItem } from "./read.js";
 export { parseGetfattrDump, readTree, type ScanOptions, scanTree, treeItems } from "./tree.js";
 export { OPAQUE_MARKER, ociToOverlay, overlayToOci, WHITEOUT_PREFIX } from "./whiteout.js";
-export { encodeHeader, TarWriter } from "./write.js";
+export { TarWriter } from "./write.js";

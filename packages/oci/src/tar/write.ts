@@ -54,7 +54,7 @@ interface HeaderFields {
 }
 
 /** One 512-byte ustar header (pure). Fields that do not fit must be carried by a PAX header. */
-export function encodeHeader(h: HeaderFields): Buffer {
+function encodeHeader(h: HeaderFields): Buffer {
   const buf = Buffer.alloc(BLOCK);
   buf.write(h.name, 0, 100, "latin1");
   octal(buf, 100, 8, h.mode & 0o7777);
