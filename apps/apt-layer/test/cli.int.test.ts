@@ -80,7 +80,7 @@ describe("apt-layer CLI", () => {
     expect(await images()).toEqual(before);
   });
 
-  for (const step of ["resolved", "installed", "layer-created"]) {
+  for (const step of ["mounted", "resolved", "downloaded", "installed", "layer-created"]) {
     it(`leaves-no-image-and-no-mount-when-killed-at-${step}`, async () => {
       const before = await images();
       const killed = await aptLayer(["debian/bookworm", `killed/${step}`, "less"], {
@@ -98,6 +98,18 @@ describe("apt-layer CLI", () => {
       expect(log.entries.at(-1)).toMatchObject({ target: `killed:${step}`, result: "failure" });
     });
   }
+
+  it("keeps-the-complete-image-when-killed-after-the-commit", async () => {
+    const killed = await aptLayer(["debian/bookworm", "killed/committed", "less"], {
+      PARTICLE_FAILPOINTS: "apt-layer.build/committed=kill",
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(await images()).toContain("killed:committed");
+    expect((await aptLayer(["recover"])).exitCode).toBe(0);
+    expect(await mountsBelow(dir)).toEqual([]);
+    const list = JSON.parse((await aptLayer(["list", "killed/committed", "--json"])).stdout);
+    expect(list.requested).toEqual(["less"]);
+  });
 
   it("exports-and-imports-an-image-through-oci-with-the-seed-flags", async () => {
     const archive = path.join(dir, "tools.oci.tar");

@@ -48,28 +48,3 @@ export function missingPackages(stderr: string): string[] {
   }
   return names;
 }
-
-/** `name:arch` for an arch-specific install or configure, else the bare name (what dpkg accepts). */
-export function planKey(a: PlanAction): string {
-  const qualified =
-    a.architecture && a.architecture !== "all" && (a.action === "install" || a.action === "configure");
-  return qualified ? `${a.name}:${a.architecture}` : a.name;
-}
-
-/**
- * Groups a simulated plan into the dpkg calls that carry it out in apt's order: consecutive installs
- * become one `dpkg --unpack`, consecutive configures one `dpkg --configure`, removals one `--remove`
- * or `--purge`. Following apt's order keeps Pre-Depends satisfied.
- */
-export function groupPlan(
-  actions: readonly PlanAction[],
-): { action: PlanAction["action"]; names: string[] }[] {
-  const groups: { action: PlanAction["action"]; names: string[] }[] = [];
-  for (const a of actions) {
-    const last = groups[groups.length - 1];
-    const name = planKey(a);
-    if (last && last.action === a.action) last.names.push(name);
-    else groups.push({ action: a.action, names: [name] });
-  }
-  return groups;
-}

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { isParticleError } from "@particle/runtime";
-import { groupPlan, missingPackages, type PlanAction, parseAptSimulation, planKey } from "./apt-plan.js";
+import { missingPackages, type PlanAction, parseAptSimulation } from "./apt-plan.js";
 import type { BuildEnvironment } from "./build-env/environment.js";
 import { aptFailed, packagesNotFound } from "./errors.js";
 import { packageNameOf } from "./names.js";
@@ -23,20 +23,14 @@ const APT = [
   "Dpkg::Options::=--force-confdef",
   "-o",
   "Dpkg::Options::=--force-confold",
+  // No fsync per unpacked file: the build's upper is scratch until the layer commit, which syncs once.
+  "-o",
+  "Dpkg::Options::=--force-unsafe-io",
 ];
 
 export interface AptOptions {
   /** Install Recommends as apt does by default. @default true */
   readonly recommends?: boolean;
-}
-
-export interface PlanOptions extends AptOptions {
-  /**
-   * Plan for `applyDirect`: without apt's immediate configuration, apt orders all unpacks first and
-   * configures only where a Pre-Depends needs it, so the plan becomes a few large dpkg calls.
-   * @default false
-   */
-  readonly forDirect?: boolean;
 }
 
 function recommendArgs(options: AptOptions): string[] {
@@ -64,11 +58,10 @@ export async function resolvePlan(
   env: BuildEnvironment,
   install: readonly string[],
   remove: readonly string[] = [],
-  options: PlanOptions = {},
+  options: AptOptions = {},
 ): Promise<PlanAction[]> {
   // apt-get install accepts `pkg-` to mean "remove pkg" in the same transaction.
   const args = [
-    ...(options.forDirect ? ["-o", "APT::Immediate-Configure=false"] : []),
     "install",
     "-s",
     ...recommendArgs(options),
@@ -120,43 +113,9 @@ export async function applyWithApt(
   await apt(env, "installing packages", args);
 }
 
-const DPKG = ["dpkg", "--force-unsafe-io", "--force-confdef", "--force-confold"];
-
 /** The cached .deb that apt downloaded for one planned install (apt escapes an epoch's colon). */
 export function debPath(action: PlanAction): string {
   return `/var/cache/apt/archives/${action.name}_${(action.version ?? "").replace(/:/g, "%3a")}_${action.architecture ?? "all"}.deb`;
-}
-
-/**
- * Carries out apt's plan with dpkg directly, in apt's order (so Pre-Depends hold), without per-file
- * fsync (`--force-unsafe-io`): the layer commit syncs once. Then records which packages were pulled
- * in as dependencies, as apt would, so that a later `apt autoremove` in the image stays correct.
- */
-export async function applyDirect(
-  env: BuildEnvironment,
-  plan: readonly PlanAction[],
-  requested: readonly string[],
-): Promise<void> {
-  const installs = new Map(plan.filter((a) => a.action === "install").map((a) => [planKey(a), a]));
-  try {
-    for (const group of groupPlan(plan)) {
-      if (group.action === "install") {
-        const debs = group.names.map((n) => debPath(installs.get(n) as PlanAction));
-        await env.run([...DPKG, "--unpack", "--", ...debs]);
-      } else if (group.action === "configure") {
-        await env.run([...DPKG, "--configure", "--", ...group.names]);
-      } else {
-        await env.run([...DPKG, group.action === "purge" ? "--purge" : "--remove", "--", ...group.names]);
-      }
-    }
-    await env.run([...DPKG, "--configure", "--pending"]);
-  } catch (error) {
-    const stderr = isParticleError(error) ? String(error.context.stderr ?? "") : "";
-    throw aptFailed("installing packages with dpkg", stderr, error);
-  }
-  const wanted = new Set(requested.map(packageNameOf));
-  const auto = [...installs.entries()].filter(([, a]) => !wanted.has(a.name)).map(([key]) => key);
-  if (auto.length > 0) await env.run(["apt-mark", "auto", "--", ...auto]);
 }
 
 /** Total size of the planned .debs in the archive cache (after `download`), to check disk space. */

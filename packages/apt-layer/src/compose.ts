@@ -79,7 +79,6 @@ export interface ComposeOptions {
   readonly defaults: BootstrapDefaults;
   /** Build on this image instead of the recipe's base. */
   readonly baseOverride?: string;
-  readonly direct?: boolean;
   readonly fetchText?: (url: string) => Promise<string>;
 }
 
@@ -114,7 +113,6 @@ export async function composeRecipe(
         buildLayer(ctx, scope, {
           base,
           target,
-          direct: options.direct,
           replace: true,
           ...(step.kind === "packages"
             ? { install: step.install, remove: step.remove }

@@ -1,4 +1,4 @@
-export { groupPlan, missingPackages, type PlanAction, parseAptSimulation } from "./apt-plan.js";
+export { missingPackages, type PlanAction, parseAptSimulation } from "./apt-plan.js";
 export {
   type AuditRecord,
   appendAudit,

@@ -28,7 +28,7 @@ export async function layerPackages(ctx: AptLayerContext, request: InstallReques
   return withTransaction(
     ctx,
     "apt-layer.build",
-    { target: formatImageRef(target), base, install, remove, direct: Boolean(request.direct) },
+    { target: formatImageRef(target), base, install, remove },
     (scope) => buildLayer(ctx, scope, { ...request, base, target, install, remove }),
   );
 }

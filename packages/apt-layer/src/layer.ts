@@ -1,14 +1,6 @@
 import path from "node:path";
 import { mkdirDurable } from "@particle/runtime";
-import {
-  type AptOptions,
-  applyDirect,
-  applyWithApt,
-  aptUpdate,
-  download,
-  plannedDebBytes,
-  resolvePlan,
-} from "./apt.js";
+import { type AptOptions, applyWithApt, aptUpdate, download, plannedDebBytes, resolvePlan } from "./apt.js";
 import type { PlanAction } from "./apt-plan.js";
 import { BuildEnvironment } from "./build-env/environment.js";
 import { type AptLayerContext, buildDirs, statePaths, type TransactionScope } from "./context.js";
@@ -33,8 +25,6 @@ export interface LayerRequest extends AptOptions {
   readonly target: ImageRef;
   readonly install?: readonly string[];
   readonly remove?: readonly string[];
-  /** Install with dpkg directly, following apt's plan (see apt.ts `applyDirect`). */
-  readonly direct?: boolean;
   /** Move the tag if the target image exists. @default false */
   readonly replace?: boolean;
   /** Changes made in the environment before apt runs (recipe steps: sources, files, users …), with the network. */
@@ -139,15 +129,14 @@ export async function buildLayer(
     if (install.length > 0 || remove.length > 0) {
       stage("resolving with apt");
       await aptUpdate(env);
-      plan = await resolvePlan(env, install, remove, { ...request, forDirect: request.direct });
+      plan = await resolvePlan(env, install, remove, request);
       await tx.step("resolved");
       stage(`downloading ${plan.filter((a) => a.action === "install").length} packages`);
       await download(env, install, request);
       await checkFreeSpace(workDir, (await plannedDebBytes(aptCache, plan)) * UNPACK_FACTOR + MIN_FREE_BYTES);
       await tx.step("downloaded");
-      stage(request.direct ? "installing with dpkg (direct)" : "installing with apt");
-      if (request.direct) await applyDirect(env, plan, install);
-      else await applyWithApt(env, install, remove, request);
+      stage("installing with apt (offline)");
+      await applyWithApt(env, install, remove, request);
       await tx.step("installed");
     }
     packages = await loadInstalledPackages(env.root);

@@ -11,7 +11,7 @@ import {
   withLock,
   writeJsonAtomic,
 } from "@particle/runtime";
-import { applyDirect, applyWithApt, aptUpdate, download, resolvePlan } from "./apt.js";
+import { applyWithApt, aptUpdate, download, resolvePlan } from "./apt.js";
 import { BuildEnvironment } from "./build-env/environment.js";
 import { type AptLayerContext, statePaths, withTransaction } from "./context.js";
 import { loadInstalledPackages } from "./dpkg-status.js";
@@ -82,7 +82,6 @@ export interface LiveInstallRequest {
   /** The image the root runs (needed to start a live overlay; remembered after). */
   readonly base?: string;
   readonly packages: readonly string[];
-  readonly direct?: boolean;
 }
 
 /** Installs packages into the live overlay of `root`, starting one if none is active. */
@@ -130,10 +129,9 @@ export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequ
     });
     try {
       await aptUpdate(env);
-      const plan = await resolvePlan(env, packages, [], { forDirect: request.direct });
+      await resolvePlan(env, packages);
       await download(env, packages);
-      if (request.direct) await applyDirect(env, plan, packages);
-      else await applyWithApt(env, packages, []);
+      await applyWithApt(env, packages, []);
     } catch (error) {
       await env.close({ keepOverlay: true });
       // A failed first install leaves nothing behind; a later one leaves the earlier packages live.

@@ -13,7 +13,6 @@ export interface RebaseRequest {
   readonly newBase: string;
   /** Name of the result. @default the image's own name and tag (the tag moves) */
   readonly target?: string;
-  readonly direct?: boolean;
 }
 
 function list(label: string | undefined): string[] {
@@ -43,7 +42,6 @@ export async function rebaseImage(ctx: AptLayerContext, request: RebaseRequest):
         target,
         install,
         remove,
-        direct: request.direct,
         replace: request.target === undefined,
         labels: {
           [LABELS.message]: `rebase of ${image.name}:${image.tag} (${image.manifestDigest}) onto ${base}`,

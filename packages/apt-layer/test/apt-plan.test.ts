@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { debPath } from "../src/apt.js";
-import { groupPlan, missingPackages, parseAptSimulation } from "../src/apt-plan.js";
+import { missingPackages, parseAptSimulation } from "../src/apt-plan.js";
 
 const SIMULATION = `NOTE: This is only a simulation!
 Reading package lists...
@@ -49,21 +49,6 @@ describe("parseAptSimulation", () => {
       architecture: "i386",
       version: "2.36-9+deb12u13",
     });
-  });
-
-  it("groups a plan into dpkg calls in apt's order", () => {
-    const groups = groupPlan(parseAptSimulation(SIMULATION));
-    expect(groups.map((g) => g.action)).toEqual([
-      "install",
-      "configure",
-      "install",
-      "configure",
-      "install",
-      "remove",
-      "purge",
-    ]);
-    expect(groups[0]?.names).toEqual(["libonig5:amd64", "libjq1:amd64", "jq:amd64"]);
-    expect(groups[2]?.names).toEqual(["tzdata"]);
   });
 
   it("names the cached .deb with apt's escaped epoch", () => {

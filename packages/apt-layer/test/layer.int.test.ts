@@ -115,11 +115,8 @@ describe("apt-layer BASE NEW PKG...", () => {
     await noBuildLeftovers();
   });
 
-  it("installs-with-dpkg-directly-and-marks-dependencies-automatic", async () => {
-    const result = await layerPackages(ctx, { base, target: "tools/direct", install: ["jq"], direct: true });
-    expect((await listImagePackages(ctx.store, "tools/direct")).packages.map((p) => p.name)).toContain("jq");
-    expect(result.plan.some((a) => a.name === "libjq1")).toBe(true);
-    await withMounted("tools:direct", async (root) => {
+  it("records-dependencies-as-automatically-installed", async () => {
+    await withMounted("tools:1", async (root) => {
       const states = await fs.readFile(path.join(root, "var/lib/apt/extended_states"), "utf8");
       expect(states).toMatch(/Package: libjq1\nArchitecture: amd64\nAuto-Installed: 1/);
       expect(states).not.toMatch(/Package: jq\n/);

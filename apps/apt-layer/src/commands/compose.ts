@@ -10,12 +10,10 @@ export const composeCommand = defineCommand({
   options: {
     "base-image": { type: "string" },
     "resolve-only": { type: "boolean" },
-    direct: { type: "boolean" },
   },
   optionHelp: {
     "base-image": "build on this image instead of the recipe's base",
     "resolve-only": "resolve the packages with apt against the mirror, build nothing",
-    direct: "install with dpkg directly",
   },
   async run(ctx, parsed) {
     const recipe = await loadRecipe(parsed.positionals[0] as string);
@@ -23,7 +21,6 @@ export const composeCommand = defineCommand({
     const options = {
       defaults: bootstrapDefaults(ctx.settings),
       ...(baseOverride ? { baseOverride } : {}),
-      direct: Boolean(parsed.values.direct),
     };
     const aptLayer = await open(ctx, { createStore: true });
     if (parsed.values["resolve-only"]) {

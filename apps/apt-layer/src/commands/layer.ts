@@ -9,14 +9,11 @@ import { type CommandContext, defineCommand, stringOption } from "@particle/cli-
 import { open, usage } from "../open.js";
 
 const BUILD_OPTIONS = {
-  direct: { type: "boolean" },
   "no-recommends": { type: "boolean" },
   replace: { type: "boolean" },
 } as const;
 
 const BUILD_HELP = {
-  direct:
-    "install with dpkg directly in apt's order, without per-file fsync (see README for the measured ratio)",
   "no-recommends": "do not install Recommends",
   replace: "move the tag if the new image already exists",
 };
@@ -60,7 +57,6 @@ export const seedCommand = defineCommand({
       base,
       target,
       install,
-      direct: Boolean(parsed.values.direct),
       recommends: !parsed.values["no-recommends"],
       replace: Boolean(parsed.values.replace),
     });
@@ -90,7 +86,6 @@ function layerVerb(verb: "install" | "remove") {
         base: image,
         target: to ?? image,
         [verb]: parsed.positionals,
-        direct: Boolean(parsed.values.direct),
         recommends: !parsed.values["no-recommends"],
         replace: to === undefined || Boolean(parsed.values.replace),
       });

@@ -32,11 +32,10 @@ export const liveInstallCommand = defineCommand({
   usage: "PKG...",
   summary: "Install packages into a live overlay, without a reboot (--live-install)",
   args: [1, Number.POSITIVE_INFINITY],
-  options: { ...ROOT, base: { type: "string" }, direct: { type: "boolean" } },
+  options: { ...ROOT, base: { type: "string" } },
   optionHelp: {
     ...ROOT_HELP,
     base: "the image the root runs (needed when starting the overlay)",
-    direct: "install with dpkg directly",
   },
   async run(ctx, parsed) {
     const base = stringOption(parsed, "base");
@@ -46,7 +45,6 @@ export const liveInstallCommand = defineCommand({
         root: rootOf(parsed),
         packages: parsed.positionals,
         ...(base ? { base } : {}),
-        direct: Boolean(parsed.values.direct),
       }),
     );
     return 0;

@@ -7,10 +7,9 @@ export const rebaseCommand = defineCommand({
   usage: "IMAGE NEW_BASE",
   summary: "Re-apply an image's requested packages on a new base (the tag moves unless --to)",
   args: 2,
-  options: { to: { type: "string" }, direct: { type: "boolean" } },
+  options: { to: { type: "string" } },
   optionHelp: {
     to: "commit as this image instead of moving IMAGE's tag",
-    direct: "install with dpkg directly",
   },
   async run(ctx, parsed) {
     const [image, newBase] = parsed.positionals as [string, string];
@@ -19,7 +18,6 @@ export const rebaseCommand = defineCommand({
       image,
       newBase,
       ...(to ? { target: to } : {}),
-      direct: Boolean(parsed.values.direct),
     });
     ctx.out.result(
       "RebaseResult",
