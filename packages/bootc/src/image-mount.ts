@@ -20,7 +20,7 @@ export async function withImage<T>(
     try {
       return await body(target);
     } finally {
-      await store.unmount(target);
+      await store.unmount(target).catch(ignoreBusyDirectory);
     }
   } catch (error) {
     failed = true;
@@ -29,7 +29,7 @@ export async function withImage<T>(
     // rmdir, never a recursive rm: the directory may still be a mount point if unmounting failed,
     // and that failure is the error to report.
     await fs.rmdir(target).catch((error) => {
-      if (!failed) throw error;
+      if (!failed) ignoreBusyDirectory(error);
     });
   }
 }
@@ -38,5 +38,17 @@ export async function withImage<T>(
 export async function clearScratch(layout: SysrootLayout): Promise<void> {
   const scratch = path.join(layout.particle, "tmp");
   await unmountAll(scratch, { lazy: true });
-  await fs.rm(scratch, { recursive: true, force: true });
+  await fs.rm(scratch, { recursive: true, force: true }).catch(ignoreBusyDirectory);
+}
+
+/**
+ * Once the mounts are undone, an empty mount point directory that the kernel still counts as busy
+ * (seen on a booted system at shutdown, from a mount namespace that is going away) is harmless: it is
+ * removed by the next cleanup. Anything else is a real failure.
+ */
+function ignoreBusyDirectory(error: unknown): void {
+  const code = (error as NodeJS.ErrnoException).code;
+  const syscall = (error as NodeJS.ErrnoException).syscall;
+  if (code === "EBUSY" && syscall === "rmdir") return;
+  throw error;
 }

@@ -58,6 +58,8 @@ case "$n" in
   particle-bootc upgrade >/dev/ttyS0 2>&1
   say "upgrade=$?"
   say "status-after-upgrade $(particle-bootc status --json | version)"
+  grep particle /proc/self/mountinfo >/dev/ttyS0
+  ls -laR /run/particle/mounts >/dev/ttyS0 2>&1
   systemctl reboot
   ;;
 1)
@@ -164,6 +166,10 @@ export async function buildE2eImages(store: Store, work: string, particleDeb: st
     await fs.mkdir(path.join(root, "usr/lib/particle-e2e"), { recursive: true });
     await fs.writeFile(path.join(root, "usr/lib/particle-e2e/step"), STEP_SCRIPT, { mode: 0o755 });
     await fs.writeFile(path.join(root, "usr/lib/systemd/system/particle-e2e.service"), STEP_UNIT);
+    // Stack traces on the console if finalizing at shutdown fails.
+    const dropIn = path.join(root, "etc/systemd/system/particle-finalize-staged.service.d");
+    await fs.mkdir(dropIn, { recursive: true });
+    await fs.writeFile(path.join(dropIn, "debug.conf"), "[Service]\nExecStop=\nExecStop=/usr/bin/particle-bootc finalize-staged --debug\n");
     await installDeb(root, particleDeb); // its postinst rebuilds the initramfs with the boot script
     await inRoot(root, ["systemctl", "enable", "particle-e2e.service"]);
     await inRoot(root, ["passwd", "--delete", "root"]);
