@@ -12,8 +12,8 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { Store } from "../../packages/composefs/src/index.js";
 import { exportImage, importImage } from "../../packages/oci/src/index.js";
-import { upgradeOnePackage } from "../../packages/oci/test/helpers/upgrade.js";
 import { startRegistry } from "../../packages/oci/test/helpers/registry.js";
+import { upgradeOnePackage } from "../../packages/oci/test/helpers/upgrade.js";
 import { run, unmountAll } from "../../packages/runtime/src/index.js";
 import { debianRootfs } from "../../tooling/test-kit/src/rootfs.js";
 
@@ -40,7 +40,12 @@ async function main(): Promise<void> {
   await store.commitImage({ name: "deb", tag: "1", layers: [base], created });
   const rows: [string, string, string, string][] = [];
   const compare = (what: string, ours: number, peerName: string, peer: number) =>
-    rows.push([what, `${ours.toFixed(2)} s`, `${peerName} ${peer.toFixed(2)} s`, `${(ours / peer).toFixed(2)}x`]);
+    rows.push([
+      what,
+      `${ours.toFixed(2)} s`,
+      `${peerName} ${peer.toFixed(2)} s`,
+      `${(ours / peer).toFixed(2)}x`,
+    ]);
 
   // Export: store image → OCI layout (gzip), against umoci repack of the same tree.
   const ours = await seconds(() => exportImage(store, "deb:1", `oci:${at("layout")}:1`, { workDir: work }));
@@ -53,9 +58,24 @@ async function main(): Promise<void> {
   compare("export to an OCI layout (gzip)", ours, "umoci repack", repack);
 
   // Import: OCI layout → store, against umoci unpack (+ mksquashfs for the same end state).
-  const imp = await seconds(() => importImage(store, `oci:${at("layout")}:1`, "imported:1", { workDir: work }));
-  const unpack = await seconds(() => run("umoci", ["unpack", "--image", `${at("layout")}:1`, at("unpacked")]));
-  const squash = await seconds(() => run("mksquashfs", [at("unpacked/rootfs"), at("unpacked.sqfs"), "-comp", "zstd", "-Xcompression-level", "3", "-quiet", "-no-progress"]));
+  const imp = await seconds(() =>
+    importImage(store, `oci:${at("layout")}:1`, "imported:1", { workDir: work }),
+  );
+  const unpack = await seconds(() =>
+    run("umoci", ["unpack", "--image", `${at("layout")}:1`, at("unpacked")]),
+  );
+  const squash = await seconds(() =>
+    run("mksquashfs", [
+      at("unpacked/rootfs"),
+      at("unpacked.sqfs"),
+      "-comp",
+      "zstd",
+      "-Xcompression-level",
+      "3",
+      "-quiet",
+      "-no-progress",
+    ]),
+  );
   compare("import from an OCI layout", imp, "umoci unpack", unpack);
   compare("import from an OCI layout", imp, "umoci unpack + mksquashfs", unpack + squash);
 
@@ -63,13 +83,30 @@ async function main(): Promise<void> {
   await fs.mkdir(at("registry"));
   const registry = await startRegistry(at("registry"));
   try {
-    const push = await seconds(() => exportImage(store, "deb:1", `docker://${registry.host}/bench/ours:1`, { workDir: work }));
-    const skopeoPush = await seconds(() => run("skopeo", ["copy", "--dest-tls-verify=false", `oci:${at("layout")}:1`, `docker://${registry.host}/bench/skopeo:1`]));
+    const push = await seconds(() =>
+      exportImage(store, "deb:1", `docker://${registry.host}/bench/ours:1`, { workDir: work }),
+    );
+    const skopeoPush = await seconds(() =>
+      run("skopeo", [
+        "copy",
+        "--dest-tls-verify=false",
+        `oci:${at("layout")}:1`,
+        `docker://${registry.host}/bench/skopeo:1`,
+      ]),
+    );
     compare("push (export + upload)", push, "skopeo copy oci: → docker://", skopeoPush);
+    compare("push (export + upload)", push, "umoci repack + skopeo copy", repack + skopeoPush);
     const other = await Store.open(at("store-pull"), { create: true, runDir: at("run-pull") });
-    const pull = await seconds(() => importImage(other, `docker://${registry.host}/bench/ours:1`, "pulled:1", { workDir: work }));
+    const pull = await seconds(() =>
+      importImage(other, `docker://${registry.host}/bench/ours:1`, "pulled:1", { workDir: work }),
+    );
     const skopeoPull = await seconds(async () => {
-      await run("skopeo", ["copy", "--src-tls-verify=false", `docker://${registry.host}/bench/skopeo:1`, `oci:${at("pulled-layout")}:1`]);
+      await run("skopeo", [
+        "copy",
+        "--src-tls-verify=false",
+        `docker://${registry.host}/bench/skopeo:1`,
+        `oci:${at("pulled-layout")}:1`,
+      ]);
       await run("umoci", ["unpack", "--image", `${at("pulled-layout")}:1`, at("pulled-bundle")]);
     });
     compare("pull into a store", pull, "skopeo copy + umoci unpack", skopeoPull);
@@ -92,8 +129,16 @@ async function main(): Promise<void> {
   };
   await flatten("deb:2", "2");
   const fetchBytes = async (a: string, b: string, options: { chunked?: boolean }) => {
-    const first = await exportImage(store, a, `oci:${at("chunk-a")}:x`, { workDir: work, ...options, maxLayers: 64 });
-    const second = await exportImage(store, b, `oci:${at("chunk-b")}:x`, { workDir: work, ...options, maxLayers: 64 });
+    const first = await exportImage(store, a, `oci:${at("chunk-a")}:x`, {
+      workDir: work,
+      ...options,
+      maxLayers: 64,
+    });
+    const second = await exportImage(store, b, `oci:${at("chunk-b")}:x`, {
+      workDir: work,
+      ...options,
+      maxLayers: 64,
+    });
     const have = new Set(first.layers.map((l) => l.digest));
     const total = second.layers.reduce((n, l) => n + l.size, 0);
     const fetch = second.layers.filter((l) => !have.has(l.digest)).reduce((n, l) => n + l.size, 0);
@@ -103,13 +148,21 @@ async function main(): Promise<void> {
   const chunked = await fetchBytes("deb:1", "deb:2", { chunked: true });
   const layered = await fetchBytes("deb:1", "deb:2", {});
 
-  console.log(`image: Debian bookworm minbase, ${upgraded.layers.length} store layers after upgrading "tar"\n`);
+  console.log(
+    `image: Debian bookworm minbase, ${upgraded.layers.length} store layers after upgrading "tar"\n`,
+  );
   console.log("| operation | @particle/oci | peer | ratio |\n| --- | --- | --- | --- |");
   for (const row of rows) console.log(`| ${row.join(" | ")} |`);
-  console.log("\n| export of the upgraded image | layers | image size | a pull of it after the old one fetches |\n| --- | --- | --- | --- |");
+  console.log(
+    "\n| export of the upgraded image | layers | image size | a pull of it after the old one fetches |\n| --- | --- | --- | --- |",
+  );
   console.log(`| single layer | ${single.layers} | ${mib(single.total)} | ${mib(single.fetch)} |`);
-  console.log(`| --chunked --max-layers 64 | ${chunked.layers} | ${mib(chunked.total)} | ${mib(chunked.fetch)} (${((chunked.fetch / single.fetch) * 100).toFixed(1)}% of single) |`);
-  console.log(`| store layers as they are (base + upgrade layer) | ${layered.layers} | ${mib(layered.total)} | ${mib(layered.fetch)} |`);
+  console.log(
+    `| --chunked --max-layers 64 | ${chunked.layers} | ${mib(chunked.total)} | ${mib(chunked.fetch)} (${((chunked.fetch / single.fetch) * 100).toFixed(1)}% of single) |`,
+  );
+  console.log(
+    `| store layers as they are (base + upgrade layer) | ${layered.layers} | ${mib(layered.total)} | ${mib(layered.fetch)} |`,
+  );
   await unmountAll(ROOT, { lazy: true });
   await fs.rm(ROOT, { recursive: true, force: true });
 }
