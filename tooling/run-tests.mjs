@@ -7,7 +7,10 @@ import { spawnSync } from "node:child_process";
 const only = process.argv[2];
 const steps = [
   ["lint", ["pnpm", "lint"]],
-  ["unit", ["pnpm", "exec", "turbo", "run", "build", "typecheck", "test:unit", "--continue"]],
+  [
+    "unit",
+    ["pnpm", "exec", "turbo", "run", "build", "typecheck", "test:unit", "--concurrency=2", "--continue"],
+  ],
   ["integration", ["pnpm", "exec", "turbo", "run", "test:integration", "--concurrency=1", "--continue"]],
   ["e2e", ["pnpm", "exec", "turbo", "run", "test:e2e", "--concurrency=1", "--continue"]],
 ].filter(([name]) => only === undefined || name === only);

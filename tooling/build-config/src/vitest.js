@@ -21,6 +21,8 @@ export function particleVitestConfig(overrides = {}) {
           ssr,
           test: {
             name: "unit",
+            // A guard against hangs, not a speed check: tests that start processes are slow on a loaded 2-core machine.
+            testTimeout: 60_000,
             include: ["test/**/*.test.ts", "src/**/*.test.ts"],
             exclude: ["**/*.int.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
           },
