@@ -14,11 +14,11 @@ describe("particle export/import/push/pull/inspect/login/logout", () => {
   let registry: TestRegistry;
   const password = "cli-Secret-42";
 
-  const particle = (args: string[], input?: string) =>
+  const particle = (args: string[], input?: string, env: Record<string, string> = {}) =>
     execa("node", [BIN, "--config-root", path.join(root, "etc"), ...args], {
       reject: false,
       input,
-      env: { PARTICLE_LOGGING_FILE: "" },
+      env: { PARTICLE_LOGGING_FILE: "", ...env },
     });
 
   beforeAll(async () => {
@@ -138,5 +138,40 @@ describe("particle export/import/push/pull/inspect/login/logout", () => {
     ]);
     expect(chunks.exitCode).toBe(2);
     expect(chunks.stderr).toMatch(/^hint: --max-layers must be at least 2/m);
+  });
+
+  it("a kill at any step leaves the layout, the store and the credentials as they were", async () => {
+    const layout = path.join(root, "crash-layout");
+    expect((await particle(["export", "tiny:1", `oci:${layout}:1`])).exitCode).toBe(0);
+    const index = path.join(layout, "index.json");
+    const before = await fs.readFile(index, "utf8");
+    for (const point of ["oci.blob/before-rename", "oci.layout/before-index"]) {
+      const killed = await particle(
+        ["export", "tiny:1", `oci:${layout}:2`, "--compression", "zstd"],
+        undefined,
+        { PARTICLE_FAILPOINTS: `${point}=kill` },
+      );
+      expect(killed.signal).toBe("SIGKILL");
+      expect(await fs.readFile(index, "utf8")).toBe(before);
+      expect((await execa("skopeo", ["inspect", `oci:${layout}:1`], { reject: false })).exitCode).toBe(0);
+    }
+    for (const point of ["oci.import/layers-staged", "oci.import/layers-stored"]) {
+      const killed = await particle(["import", `oci:${layout}:1`, "crash:1"], undefined, {
+        PARTICLE_FAILPOINTS: `${point}=kill`,
+      });
+      expect(killed.signal).toBe("SIGKILL");
+      const store = await Store.open(path.join(root, "store"), { runDir: path.join(root, "run") });
+      expect((await store.list()).map((i) => i.name)).not.toContain("crash");
+    }
+    // Stale credentials in the file: a login killed before its rename must leave them as they are.
+    const auth = path.join(root, "auth", "auth.json");
+    const stale = { auth: Buffer.from("alice:old-password").toString("base64") };
+    const credentials = `${JSON.stringify({ auths: { [registry.host]: stale, "other.example": stale } })}\n`;
+    await fs.writeFile(auth, credentials, { mode: 0o600 });
+    const killed = await particle(["login", registry.host, "-u", "alice", "--password-stdin"], password, {
+      PARTICLE_FAILPOINTS: "atomic-write:before-rename=kill",
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(await fs.readFile(auth, "utf8")).toBe(credentials);
   });
 });

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Store } from "@particle/composefs";
+import { failpoint } from "@particle/runtime";
 import { withCleanup } from "./cleanup.js";
 import { ociError } from "./errors.js";
 import { layerKind } from "./image/documents.js";
@@ -149,6 +150,8 @@ export async function importImage(
         }
         staged.push({ kind: "dir", dir, diffId });
       }
+      // Everything is verified and unpacked; the store has not been touched yet.
+      failpoint("oci.import/layers-staged");
       const layers: Descriptor[] = [];
       const report: ImportedLayer[] = [];
       for (const [i, item] of staged.entries()) {
@@ -175,6 +178,8 @@ export async function importImage(
         layers.push(desc);
         report.push({ source: sourceDigest, digest: desc.digest, status: "imported" });
       }
+      // Layers are in the store but no image names them: gc removes them after a crash here.
+      failpoint("oci.import/layers-stored");
       const target = splitName(name);
       const labels = config.config?.Labels ?? undefined;
       const info = await store.commitImage({

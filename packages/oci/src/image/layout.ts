@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { mkdirDurable, pathExists, writeFileAtomic, writeJsonAtomic } from "@particle/runtime";
+import { failpoint, mkdirDurable, pathExists, writeFileAtomic, writeJsonAtomic } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import { Annotation, type Descriptor, MediaType, OciIndex, OciLayout } from "../spec.js";
 import { canonicalJson, descriptorOf, parseDocument } from "./documents.js";
@@ -109,6 +109,7 @@ export class OciLayoutDir {
         ? m.digest !== manifest.digest || m.annotations?.[Annotation.refName] !== undefined
         : m.annotations?.[Annotation.refName] !== tag,
     );
+    failpoint("oci.layout/before-index");
     const entry: Descriptor = {
       ...manifest,
       ...(tag === undefined ? {} : { annotations: { ...manifest.annotations, [Annotation.refName]: tag } }),

@@ -3,7 +3,7 @@ import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { fromSystemError, fsyncDir, tempSibling } from "@particle/runtime";
+import { failpoint, fromSystemError, fsyncDir, tempSibling } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import type { Descriptor } from "../spec.js";
 
@@ -109,6 +109,7 @@ export async function writeStreamAtomic(
     } finally {
       await handle.close();
     }
+    failpoint("oci.blob/before-rename");
     await fs.rename(temp, target);
     await fsyncDir(path.dirname(target));
     return h.result();
