@@ -169,7 +169,10 @@ export async function buildE2eImages(store: Store, work: string, particleDeb: st
     // Stack traces on the console if finalizing at shutdown fails.
     const dropIn = path.join(root, "etc/systemd/system/particle-finalize-staged.service.d");
     await fs.mkdir(dropIn, { recursive: true });
-    await fs.writeFile(path.join(dropIn, "debug.conf"), "[Service]\nExecStop=\nExecStop=/usr/bin/particle-bootc finalize-staged --debug\n");
+    await fs.writeFile(
+      path.join(dropIn, "debug.conf"),
+      "[Service]\nExecStop=\nExecStop=/usr/bin/particle-bootc finalize-staged --debug\n",
+    );
     await installDeb(root, particleDeb); // its postinst rebuilds the initramfs with the boot script
     await inRoot(root, ["systemctl", "enable", "particle-e2e.service"]);
     await inRoot(root, ["passwd", "--delete", "root"]);
