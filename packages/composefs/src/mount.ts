@@ -57,13 +57,7 @@ export async function readMountRecord(runDir: string, id: string): Promise<Mount
 
 /** Every mount record in the run dir (of any store). */
 export async function readMountRecords(runDir: string): Promise<MountRecord[]> {
-  let names: string[];
-  try {
-    names = await fs.readdir(mountsDir(runDir));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
+  const names = await readdirIfPresent(mountsDir(runDir));
   const records: MountRecord[] = [];
   for (const name of names.filter((n) => /^[a-f0-9]{16}\.json$/.test(n)).sort()) {
     const record = await readMountRecord(runDir, name.slice(0, 16));
@@ -261,10 +255,18 @@ export async function undoMount(
   for (const point of below) if (mounted.has(point)) await unmount(point, options);
   // rmdir, never a recursive rm: a directory that is somehow still a mount point must not be emptied.
   const dir = path.join(mountsDir(runDir), record.id);
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  for (const name of names) await rmdirIfPresent(path.join(dir, name));
+  for (const name of await readdirIfPresent(dir)) await rmdirIfPresent(path.join(dir, name));
   await rmdirIfPresent(dir);
   await fs.rm(recordFile(runDir, record.id), { force: true });
+}
+
+async function readdirIfPresent(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
 }
 
 async function rmdirIfPresent(dir: string): Promise<void> {

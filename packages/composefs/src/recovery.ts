@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { type Recoverer, recoverPending, type TransactionRecord } from "@particle/runtime";
+import { fromSystemError, type Recoverer, recoverPending, type TransactionRecord } from "@particle/runtime";
 import { recoverGc } from "./gc.js";
 import { recoverCreate } from "./layer.js";
 import type { StorePaths } from "./layout.js";
@@ -34,7 +34,14 @@ function isAlive(pid: number): boolean {
 
 /** Staging files are named `<kind>-<pid>-<random>`; those of dead processes are garbage. */
 async function removeDeadStaging(paths: StorePaths): Promise<string[]> {
-  const names = await fs.readdir(paths.tmpDir).catch(() => [] as string[]);
+  let names: string[];
+  try {
+    names = await fs.readdir(paths.tmpDir);
+  } catch (error) {
+    // A store made by another tool has no staging area yet; any other failure is real.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw fromSystemError(error, `reading ${paths.tmpDir}`, paths.tmpDir);
+  }
   const removed: string[] = [];
   for (const name of names) {
     const pid = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1]);
