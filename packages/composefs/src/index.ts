@@ -1,4 +1,4 @@
-export type { BackupReport, RestoreReport } from "./backup.js";
+export type { BackupReport } from "./backup.js";
 export type { ExpectedBlob } from "./blobs.js";
 export { StoreErrors } from "./errors.js";
 export type { GcOptions, GcReport } from "./gc.js";
@@ -13,6 +13,7 @@ export {
 } from "./layer.js";
 export type { CleanupReport, MountImageOptions, Writable } from "./mount.js";
 export { DEFAULT_TAG, formatTagRef, type ImageRef, parseRef, parseTagRef } from "./refs.js";
+export type { RestoreReport } from "./restore.js";
 export {
   Annotation,
   BackupManifest,

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { withLock } from "@particle/runtime";
-import { type BackupReport, backupImages, type RestoreReport, restoreImages } from "./backup.js";
+import { type BackupReport, backupImages } from "./backup.js";
 import { addBlobFile, addBlobStream, type ExpectedBlob } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import { type GcOptions, type GcReport, gcWrite } from "./gc.js";
@@ -24,6 +24,7 @@ import {
   unmountImage,
 } from "./mount.js";
 import { recoverStore } from "./recovery.js";
+import { type RestoreReport, restoreImages } from "./restore.js";
 import { type Descriptor, Digest, MediaType, type MountRecord } from "./spec.js";
 import { readTagHistory, removeWrite, rollbackWrite, type TagHistory } from "./tagops.js";
 import { type VerifyReport, verifyStore } from "./verify.js";

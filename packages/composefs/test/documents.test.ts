@@ -1,9 +1,10 @@
 import { ociSchemaErrors } from "@particle/test-kit";
 import { describe, expect, it } from "vitest";
-import { entriesOf, mergeRef } from "../src/backup.js";
+import { entriesOf } from "../src/backup.js";
 import { buildImageDocuments } from "../src/images.js";
 import { Annotation, type Descriptor, MediaType, MountRecord } from "../src/index.js";
 import { mountId, planMount } from "../src/mount.js";
+import { mergeRef } from "../src/restore.js";
 import { emptyIndex, moveTag, tagHistory } from "../src/tags.js";
 
 const layer: Descriptor = {
