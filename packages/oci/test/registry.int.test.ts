@@ -3,7 +3,7 @@ import { buffer } from "node:stream/consumers";
 import { requireRoot, scratchDir } from "@particle/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { descriptorOf } from "../src/image/documents.js";
-import { Credentials, RegistryClient } from "../src/index.js";
+import { Credentials, openSource, parseTransportRef, RegistryClient } from "../src/index.js";
 import { MediaType } from "../src/spec.js";
 import { startRegistry, type TestRegistry } from "./helpers/registry.js";
 
@@ -57,6 +57,51 @@ describe("registry client against docker-registry (anonymous)", () => {
     expect((await a.getManifest(digest)).bytes.equals(manifest)).toBe(true);
     expect(await a.listTags()).toEqual(["v1"]);
     expect(await a.hasManifest("v2")).toBe(false);
+  });
+
+  it("pulls the manifest of the wanted platform from a multi-arch index", async () => {
+    const client = new RegistryClient({ host: registry.host, repository: "particle/multi" });
+    const manifests = [];
+    for (const architecture of ["amd64", "arm64"]) {
+      const layer = blob(`layer for ${architecture}`);
+      const config = blob(
+        JSON.stringify({
+          architecture,
+          os: "linux",
+          rootfs: { type: "layers", diff_ids: [layer.desc.digest] },
+        }),
+      );
+      await client.putBlob(layer.desc, () => Readable.from([layer.bytes]));
+      await client.putBlob(config.desc, () => Readable.from([config.bytes]));
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.ociManifest,
+          config: { ...config.desc, mediaType: MediaType.ociConfig },
+          layers: [layer.desc],
+        }),
+      );
+      const digest = await client.putManifest(manifest, MediaType.ociManifest, `only-${architecture}`);
+      manifests.push({
+        mediaType: MediaType.ociManifest,
+        digest,
+        size: manifest.length,
+        platform: { os: "linux", architecture },
+      });
+    }
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
+    await client.putManifest(index, MediaType.ociIndex, "multi");
+    const ref = parseTransportRef(`docker://${registry.host}/particle/multi:multi`);
+    const arm = await openSource(ref, {
+      workDir: "/nonexistent",
+      platform: { os: "linux", architecture: "arm64" },
+    });
+    expect([arm.config.architecture, arm.manifestDigest]).toEqual(["arm64", manifests[1]?.digest]);
+    await expect(
+      openSource(ref, { workDir: "/nonexistent", platform: { os: "linux", architecture: "s390x" } }),
+    ).rejects.toMatchObject({
+      code: "PLATFORM_NOT_FOUND",
+    });
   });
 
   it("fails with stable codes for a missing image and a corrupt download", async () => {
