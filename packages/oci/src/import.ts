@@ -7,7 +7,7 @@ import { ociError } from "./errors.js";
 import { layerKind } from "./image/documents.js";
 import { hasher, writeStreamAtomic } from "./image/verify.js";
 import { parseTransportRef, type TransportRef } from "./reference.js";
-import { Annotation, type Descriptor, type OciImageConfig } from "./spec.js";
+import { Annotation, type Descriptor, MediaType, type OciImageConfig } from "./spec.js";
 import { connect } from "./stream.js";
 import { byteCounter, type DecompressLimits, decompress } from "./tar/compress.js";
 import { extractTar } from "./tar/extract.js";
@@ -56,7 +56,9 @@ async function knownLayers(store: Store): Promise<Map<string, Descriptor>> {
     for (const layer of image.layers) {
       const diffId = layer.annotations?.[DIFF_ID_ANNOTATION];
       if (diffId) known.set(diffId, layer);
-      if (layerKind(layer.mediaType) === "native") known.set(layer.digest, layer);
+      // Only native layers can be reused as they are; a store layer of another type is skipped here.
+      if (layer.mediaType === MediaType.particleSquashfs || layer.mediaType === MediaType.particleErofs)
+        known.set(layer.digest, layer);
     }
   }
   return known;

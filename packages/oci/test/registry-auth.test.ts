@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   Credentials,
   credentialsFor,
+  isLoopbackHost,
   parseChallenge,
   RegistryClient,
   removeCredentials,
@@ -154,5 +155,29 @@ describe("auth files", () => {
     )) as Error & { code: string };
     expect(error.code).toBe("AUTH_FILE_INVALID");
     expect(error.message).not.toContain("c2VjcmV0");
+  });
+});
+
+describe("plain HTTP", () => {
+  it("is used for loopback and hosts listed as insecure, HTTPS for everything else", async () => {
+    expect(["127.0.0.1:5000", "localhost", "[::1]:5000", "127.9.9.9"].every(isLoopbackHost)).toBe(true);
+    expect(["registry.example", "10.0.0.1:5000", "localhost.example"].some(isLoopbackHost)).toBe(false);
+    const secure = await new RegistryClient({ host: "registry.invalid", repository: "a/b" }).listTags().then(
+      () => undefined,
+      (e: unknown) => e as Error & { code: string },
+    );
+    expect(secure).toMatchObject({ code: "REGISTRY_UNREACHABLE" });
+    expect(secure?.message).toContain("https://registry.invalid/");
+    const insecure = await new RegistryClient({
+      host: "registry.invalid",
+      repository: "a/b",
+      insecure: ["registry.invalid"],
+    })
+      .listTags()
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(insecure?.message).toContain("http://registry.invalid/");
   });
 });
