@@ -65,6 +65,26 @@ describe("apt-layer CLI", () => {
     expect(JSON.parse(audit.stdout)).toMatchObject({ kind: "AuditVerification", valid: true });
   });
 
+  it("installs-and-removes-on-an-image-moving-its-tag", async () => {
+    expect((await aptLayer(["install", "--image", "tools/1", "--to", "tools/3", "file"])).exitCode).toBe(0);
+    expect((await aptLayer(["remove", "--image", "tools/3", "jq"])).exitCode).toBe(0);
+    const list = JSON.parse((await aptLayer(["list", "tools/3", "--json"])).stdout);
+    expect(list.requested).toEqual(["file"]);
+    expect(list.removed).toEqual(["jq"]);
+    expect(list.packages.map((p: { name: string }) => p.name)).not.toContain("jq");
+  });
+
+  it("keeps-tenants-within-their-quota", async () => {
+    expect((await aptLayer(["tenant", "add", "acme", "--quota", "1KiB", "--group", "root"])).exitCode).toBe(
+      0,
+    );
+    const over = await aptLayer(["debian/bookworm", "acme/tools:1", "less"]);
+    expect(over.exitCode).toBe(7);
+    expect(over.stderr).toMatch(/^error: tenant acme would use \d+ bytes, over its quota of 1024$/m);
+    const tenants = JSON.parse((await aptLayer(["tenant", "list", "--json"])).stdout);
+    expect(tenants.tenants).toEqual([{ name: "acme", quotaBytes: 1024, group: "root", usedBytes: 0 }]);
+  });
+
   it("rejects-bad-input-with-an-error-a-hint-and-its-exit-code", async () => {
     const before = await images();
     const badName = await aptLayer(["debian/bookworm", "tools/2", "Not_A_Package"]);

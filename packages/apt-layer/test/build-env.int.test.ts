@@ -1,14 +1,15 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { mountsBelow } from "@particle/runtime";
-import { CACHE_ROOT, debianRootfs, requireRoot, scratchDir } from "@particle/test-kit";
+import { debianRootfs, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { applyWithApt, aptUpdate, download, resolvePlan } from "../src/apt.js";
 import { BuildEnvironment } from "../src/build-env/environment.js";
 import { cleanUpper } from "../src/hygiene.js";
+import { SHARED_CACHE } from "./fixture.js";
 import { hostState } from "./host-state.js";
 
-const aptCache = path.join(CACHE_ROOT, "apt-layer-apt-cache");
+const aptCache = path.join(SHARED_CACHE, "apt");
 let base: string;
 
 beforeAll(async () => {
