@@ -10,7 +10,7 @@ import { debianRootfs } from "@particle/test-kit";
  * B and a broken B share their big layers:
  *   base (the rootfs) + os (particle-os.deb, MODULES=list initramfs, the guest test service)
  *     + top-a | top-b (a marker package at version 1 or 2, /etc/particle-e2e-version)
- *     + broken (on top of B: /sbin/init is not executable).
+ *     + broken (on top of B: /sbin/init exits at once).
  * B and broken are published in an OCI layout inside A's /var (the guest upgrades from it, offline),
  * without the layers the guest already has.
  */
@@ -191,7 +191,8 @@ export async function buildE2eImages(store: Store, work: string, particleDeb: st
   const topB = await top("2", [osUpper, rootfs]);
   const brokenUpper = path.join(work, "broken");
   await fs.mkdir(path.join(brokenUpper, "usr/sbin"), { recursive: true });
-  await fs.writeFile(path.join(brokenUpper, "usr/sbin/init"), "not an init\n", { mode: 0o644 });
+  // An init that exits at once: the kernel panics ("Attempted to kill init!") and reboots (panic=10).
+  await fs.writeFile(path.join(brokenUpper, "usr/sbin/init"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
   const layerB = await store.createLayer(topB, level);
   const broken = await store.createLayer(brokenUpper, level);
   const labels = (v: string) => ({ "org.opencontainers.image.version": v });
