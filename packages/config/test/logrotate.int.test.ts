@@ -20,31 +20,42 @@ async function readAll(dir: string): Promise<string[]> {
   return lines;
 }
 
-// A writer that keeps one descriptor open (like a daemon) and one that reopens per line (like our CLIs).
+// A writer that keeps one descriptor open (like a daemon) and one that reopens per line (like our
+// CLIs). Each writes until the stop file appears, then prints how many lines it wrote.
 const WRITER = `
 const fs = require("node:fs");
-const [file, mode, count] = process.argv.slice(1);
+const [file, mode, stop] = process.argv.slice(1);
 const fd = mode === "held" ? fs.openSync(file, "a") : undefined;
 let i = 0;
 const tick = () => {
-  for (let j = 0; j < 50 && i < Number(count); j++, i++) {
+  for (let j = 0; j < 20; j++, i++) {
     const line = mode + "-" + i + "\\n";
     if (fd === undefined) fs.appendFileSync(file, line); else fs.writeSync(fd, line);
   }
-  if (i < Number(count)) setImmediate(tick); else { if (fd !== undefined) fs.closeSync(fd); }
+  if (fs.existsSync(stop)) { if (fd !== undefined) fs.closeSync(fd); process.stdout.write(String(i)); }
+  else setTimeout(tick, 1);
 };
 tick();
 `;
+
+async function grown(file: string): Promise<void> {
+  for (;;) {
+    const size = await fs.stat(file).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (size > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe("logrotate", () => {
   it.each(["zstd", "gzip"] as const)("loses no line while writers append (%s)", async (compression) => {
     const dir = await scratchDir("logrotate");
     const file = path.join(dir, "particle.log");
+    const stop = path.join(dir, ".stop");
     await fs.writeFile(file, "");
-    const count = 20_000;
-    const writers = ["held", "reopen"].map((mode) =>
-      execa("node", ["-e", WRITER, file, mode, String(count)]),
-    );
+    const writers = ["held", "reopen"].map((mode) => execa("node", ["-e", WRITER, file, mode, stop]));
     const options = {
       patterns: [path.join(dir, "*.log")],
       maxSizeBytes: 1,
@@ -52,28 +63,27 @@ describe("logrotate", () => {
       keep: 1000,
       compression,
     };
-    let rotations = 0;
-    let settled = false;
-    const done = Promise.all(writers).then(() => {
-      settled = true;
-    });
-    while (!settled) {
+    let deferred = 0;
+    for (let round = 0; round < 5; round++) {
+      await grown(file);
       const report = await rotateLogs(options);
-      rotations += report.rotated.length;
-      await new Promise((r) => setTimeout(r, 20));
+      expect(report.rotated).toHaveLength(1);
+      deferred += report.deferred.length;
     }
-    await done;
+    await fs.writeFile(stop, "");
+    const counts = (await Promise.all(writers)).map((w) => Number(w.stdout));
     const final = await rotateLogs(options);
-    expect(rotations).toBeGreaterThan(1);
+    // The writer holding its descriptor kept a rotated file open, so compression waited for it.
+    expect(deferred).toBeGreaterThan(0);
     expect(final.deferred).toEqual([]);
     const lines = await readAll(dir);
-    for (const mode of ["held", "reopen"]) {
+    for (const [index, mode] of ["held", "reopen"].entries()) {
       const seen = new Set(lines.filter((l) => l.startsWith(`${mode}-`)));
-      expect(seen.size).toBe(count);
+      expect(seen.size).toBe(counts[index]);
     }
-    expect(lines.length).toBe(2 * count);
+    expect(lines.length).toBe((counts[0] ?? 0) + (counts[1] ?? 0));
     // Every rotated file ends up compressed; no temp files remain.
-    const names = await fs.readdir(dir);
+    const names = (await fs.readdir(dir)).filter((n) => n !== ".stop");
     expect(names.filter((n) => n.startsWith("."))).toEqual([]);
     expect(
       names.filter((n) => n !== "particle.log" && !n.endsWith(compression === "zstd" ? ".zst" : ".gz")),
