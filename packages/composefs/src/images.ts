@@ -1,6 +1,7 @@
 import { Transaction } from "@particle/runtime";
 import { addBlobBytes, blobSize, hasBlob } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
+import type { CreateLayerOptions } from "./layer.js";
 import { readIndex, readJsonBlob, type StorePaths, writeIndex } from "./layout.js";
 import { parseRef, parseTagRef } from "./refs.js";
 import { Annotation, type Descriptor, MediaType, OciImageConfig, OciManifest } from "./spec.js";
@@ -40,6 +41,16 @@ export interface CommitImageInput {
   readonly config?: Partial<NonNullable<OciImageConfig["config"]>>;
   /** @default the host's architecture */
   readonly architecture?: string;
+}
+
+/** An image made from directory trees by `Store.createImage`. */
+export interface CreateImageInput extends Omit<CommitImageInput, "layers" | "parent"> {
+  /** Directory trees (root filesystems or overlay uppers), one layer each, bottom first. */
+  readonly dirs: readonly string[];
+  /** An image whose layers go below the new ones; recorded as the parent ("base@sha256:…"). */
+  readonly base?: string;
+  /** How each new layer is built. */
+  readonly layer?: CreateLayerOptions;
 }
 
 const GO_ARCH: Readonly<Record<string, string>> = {

@@ -2,7 +2,7 @@ export type { BackupReport } from "./backup.js";
 export type { ExpectedBlob } from "./blobs.js";
 export { StoreErrors } from "./errors.js";
 export type { GcOptions, GcReport } from "./gc.js";
-export type { CommitImageInput, ImageInfo } from "./images.js";
+export type { CommitImageInput, CreateImageInput, ImageInfo } from "./images.js";
 export {
   type CreateLayerOptions,
   checkLayerSource,

@@ -7,12 +7,13 @@ import { StoreErrors } from "./errors.js";
 import { type GcOptions, type GcReport, gcWrite } from "./gc.js";
 import {
   type CommitImageInput,
+  type CreateImageInput,
   commitImageWrite,
   type ImageInfo,
   listImages,
   resolveImage,
 } from "./images.js";
-import { buildLayer, type CreateLayerOptions, publishLayer } from "./layer.js";
+import { buildLayer, type CreateLayerOptions, checkLayerSource, publishLayer } from "./layer.js";
 import { blobFile, checkLayout, initLayout, type StorePaths, storePaths } from "./layout.js";
 import {
   badLayers,
@@ -105,6 +106,23 @@ export class Store {
   /** Writes an image's config and manifest and moves its tag to it (the old target goes to history). */
   commitImage(input: CommitImageInput): Promise<ImageInfo> {
     return this.write(() => commitImageWrite(this.paths, input));
+  }
+
+  /**
+   * Makes an image from directory trees, one new layer each (bottom first), on top of the layers of
+   * `base` when given. Every directory is checked before the first layer is built.
+   */
+  async createImage(input: CreateImageInput): Promise<ImageInfo> {
+    const { dirs, base, layer, ...commit } = input;
+    for (const dir of dirs) await checkLayerSource(dir);
+    const baseImage = base === undefined ? undefined : await this.resolve(base);
+    const layers = [...(baseImage?.layers ?? [])];
+    for (const dir of dirs) layers.push(await this.createLayer(dir, layer));
+    return this.commitImage({
+      ...commit,
+      layers,
+      ...(baseImage === undefined ? {} : { parent: `${base}@${baseImage.manifestDigest}` }),
+    });
   }
 
   resolve(ref: string): Promise<ImageInfo> {

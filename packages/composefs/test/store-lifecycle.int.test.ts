@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Descriptor, Store } from "../src/index.js";
+import { type Descriptor, MediaType, Store } from "../src/index.js";
 import { codeOf, scratchStore } from "./support/store.js";
 
 beforeAll(() => requireRoot());
@@ -143,5 +143,36 @@ describe("tags, history, gc, backup", () => {
     await store.remove(image.manifestDigest);
     expect(await store.list()).toEqual([]);
     expect(await codeOf(store.remove("one"))).toBe("IMAGE_NOT_FOUND");
+  });
+
+  it("create-image-stacks-new-layers-on-the-base-and-records-the-parent", async () => {
+    const dir = await scratchDir("cfs-create-image");
+    const store = await scratchStore(dir);
+    const [a] = await layersIn(dir, store, 1);
+    if (!a) throw new Error("layers");
+    const base = await store.commitImage({ name: "base", layers: [a] });
+    const tree = path.join(dir, "app");
+    await fs.mkdir(tree);
+    await fs.writeFile(path.join(tree, "app"), "app\n");
+    const blobsBefore = (await fs.readdir(path.join(store.root, "blobs/sha256"))).sort();
+    // A missing directory is refused before any layer is built.
+    expect(
+      await codeOf(store.createImage({ name: "app", dirs: [tree, path.join(dir, "missing")], base: "base" })),
+    ).toBe("SOURCE_NOT_DIRECTORY");
+    expect((await fs.readdir(path.join(store.root, "blobs/sha256"))).sort()).toEqual(blobsBefore);
+
+    const image = await store.createImage({
+      name: "app",
+      tag: "1",
+      dirs: [tree],
+      base: "base",
+      layer: { format: "erofs" },
+      labels: { role: "app" },
+    });
+    expect(image.layers.map((l) => l.mediaType)).toEqual([MediaType.squashfsLayer, MediaType.erofsLayer]);
+    expect(image.layers[0]?.digest).toBe(a.digest);
+    expect(image.parent).toBe(`base@${base.manifestDigest}`);
+    expect(image.labels).toEqual({ role: "app" });
+    expect((await store.resolve("app:1")).manifestDigest).toBe(image.manifestDigest);
   });
 });
