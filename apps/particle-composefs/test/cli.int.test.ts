@@ -153,6 +153,10 @@ describe("particle-composefs", () => {
     expect(notDir.code).toBe(4);
     expect(notDir.stderr).toMatch(/^error: .*nope is not a directory/m);
 
+    const badLabel = await cli(dir, ["create", "x", dir, "--label", "novalue"]);
+    expect(badLabel.code).toBe(2);
+    expect(badLabel.stderr).toMatch(/^error: --label novalue: expected KEY=VALUE$/m);
+
     const usage = await cli(dir, ["mount", "x"]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/^hint: Run 'particle-composefs mount --help'/m);

@@ -59,28 +59,20 @@ export const createCommand = defineCommand({
     const sourceDateEpoch =
       epochText === undefined ? undefined : nonNegative(epochText, "--source-date-epoch");
     const { name, tag } = parseTagRef(ref);
+    const level = numberOption(parsed, "level") ?? ctx.settings.layer.compression_level;
+    const imageLabels = labels(stringList(parsed, "label"));
+    // Bad input is refused before the store is created.
     for (const dir of dirs) await checkLayerSource(dir);
     const store = await openStore(ctx, parsed, { create: true });
     const base = stringOption(parsed, "base");
-    const baseImage = base === undefined ? undefined : await store.resolve(base);
-    const layers = [...(baseImage?.layers ?? [])];
-    for (const dir of dirs) {
-      ctx.logger.info({ dir, format }, "creating layer");
-      layers.push(
-        await store.createLayer(dir, {
-          format,
-          compression,
-          level: numberOption(parsed, "level") ?? ctx.settings.layer.compression_level,
-          sourceDateEpoch,
-        }),
-      );
-    }
-    const image = await store.commitImage({
+    ctx.logger.info({ dirs, format, base }, "creating image");
+    const image = await store.createImage({
       name,
       tag,
-      layers,
-      labels: labels(stringList(parsed, "label")),
-      ...(base ? { parent: `${base}@${baseImage?.manifestDigest}` } : {}),
+      dirs,
+      ...(base === undefined ? {} : { base }),
+      layer: { format, compression, level, sourceDateEpoch },
+      labels: imageLabels,
       builtBy: stringOption(parsed, "built-by") ?? "particle-composefs create",
       ...(sourceDateEpoch === undefined ? {} : { created: new Date(sourceDateEpoch * 1000).toISOString() }),
     });
