@@ -12,7 +12,7 @@ import { formatImageRef, type ImageRef, parseImageRef, validatePackageSpecs } fr
 import { loadOsRelease } from "./os-release.js";
 import { encodePackageList } from "./package-list.js";
 import { BootstrapSpec, LABELS } from "./spec.js";
-import type { ImageInfo } from "./store.js";
+import { findImage, type ImageInfo } from "./store.js";
 import { createTreeLayer } from "./tree-layer.js";
 
 export interface BootstrapDefaults {
@@ -65,11 +65,7 @@ async function commitTree(
 
 async function ensureNew(ctx: AptLayerContext, target: ImageRef, replace: boolean): Promise<void> {
   if (replace) return;
-  const exists = await ctx.store.resolve(formatImageRef(target)).then(
-    () => true,
-    () => false,
-  );
-  if (exists) throw imageExists(formatImageRef(target));
+  if (await findImage(ctx.store, formatImageRef(target))) throw imageExists(formatImageRef(target));
 }
 
 /** `apt-layer bootstrap NAME/TAG`: a base image made by mmdebstrap from a suite and mirror. */

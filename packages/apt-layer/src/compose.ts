@@ -11,7 +11,7 @@ import { formatImageRef, type ImageRef } from "./names.js";
 import { applyStep } from "./recipe-apply.js";
 import { type RecipeStep, type ResolvedSource, recipeSteps } from "./recipe-steps.js";
 import { LABELS, type Recipe } from "./spec.js";
-import type { ImageInfo } from "./store.js";
+import { findImage, type ImageInfo } from "./store.js";
 
 /** Cached step images live under one name, tagged by cache key. */
 export const CACHE_IMAGE = "apt-layer-cache";
@@ -41,11 +41,8 @@ async function fetchKey(url: string): Promise<string> {
   return response.text();
 }
 
-async function cached(ctx: AptLayerContext, key: string): Promise<ImageInfo | undefined> {
-  return ctx.store.resolve(`${CACHE_IMAGE}:${key}`).then(
-    (image) => image,
-    () => undefined,
-  );
+function cached(ctx: AptLayerContext, key: string): Promise<ImageInfo | undefined> {
+  return findImage(ctx.store, `${CACHE_IMAGE}:${key}`);
 }
 
 /** The recipe's base image: a store image, or a bootstrap cached by its spec. */

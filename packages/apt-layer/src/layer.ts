@@ -11,7 +11,7 @@ import { loadOsRelease } from "./os-release.js";
 import { encodePackageList } from "./package-list.js";
 import { checkFreeSpace } from "./space.js";
 import { LABELS } from "./spec.js";
-import type { Descriptor, ImageInfo } from "./store.js";
+import { type Descriptor, findImage, type ImageInfo } from "./store.js";
 import { authorizeTenant, checkTenantQuota, loadTenants, tenantOfImage } from "./tenants.js";
 import { createTreeLayer } from "./tree-layer.js";
 
@@ -74,13 +74,6 @@ function inheritedLabels(labels: Readonly<Record<string, string>>): Record<strin
   );
 }
 
-async function targetExists(ctx: AptLayerContext, ref: string): Promise<boolean> {
-  return ctx.store.resolve(ref).then(
-    () => true,
-    () => false,
-  );
-}
-
 /**
  * Builds one layer on a base image and commits it as a new image, inside a transaction (see
  * `withTransaction`): the new image exists only once `commitImage` returns, so a failure or kill at
@@ -99,7 +92,7 @@ export async function buildLayer(
   const tenants = await loadTenants(statePaths(ctx).tenants);
   const tenant = tenantOfImage(tenants, request.target.name);
   const tenantEntry = tenant === undefined ? undefined : authorizeTenant(tenants, tenant, scope.caller);
-  if (!request.replace && (await targetExists(ctx, targetRef))) throw imageExists(targetRef);
+  if (!request.replace && (await findImage(ctx.store, targetRef))) throw imageExists(targetRef);
   const base = await ctx.store.resolve(request.base);
   await checkFreeSpace(workDir, MIN_FREE_BYTES);
   const aptCache = statePaths(ctx).aptCache;
