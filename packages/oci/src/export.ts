@@ -227,18 +227,22 @@ export async function exportImage(
     const exported: ExportedLayer[] = [];
     for (const [i, layer] of layers.entries()) {
       const file = files.get(layer.digest) as string;
-      const status = await destination.putBlob(layer, () => {
-        const counter = byteCounter((bytes) =>
-          options.onProgress?.({
-            phase: "upload",
-            layer: i + 1,
-            layers: layers.length,
-            bytes,
-            total: layer.size,
-          }),
-        );
-        return connect(createReadStream(file), counter);
-      });
+      // Converted layers are our own scratch files: a layout takes them over without a copy.
+      const adopt = options.format !== "native" && destination.adoptBlob;
+      const status = adopt
+        ? await adopt(layer, file)
+        : await destination.putBlob(layer, () => {
+            const counter = byteCounter((bytes) =>
+              options.onProgress?.({
+                phase: "upload",
+                layer: i + 1,
+                layers: layers.length,
+                bytes,
+                total: layer.size,
+              }),
+            );
+            return connect(createReadStream(file), counter);
+          });
       exported.push({
         digest: layer.digest,
         size: layer.size,

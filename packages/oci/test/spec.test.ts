@@ -72,6 +72,10 @@ describe("zod schemas agree with the OCI JSON Schemas", () => {
     await expect(layout.findRef(undefined)).rejects.toMatchObject({ code: "AMBIGUOUS_IMAGE" });
   });
 
+  it("checks created as an RFC 3339 date-time", () => {
+    expect(schemaErrors("config-schema.json", { ...config, created: "yesterday" }).length).toBeGreaterThan(0);
+  });
+
   it("the schemas can fail: a manifest without layers' digests is rejected by both", () => {
     const bad = { schemaVersion: 2, config: { mediaType: MediaType.ociConfig, size: 1 }, layers: [] };
     expect(schemaErrors("image-manifest-schema.json", bad).length).toBeGreaterThan(0);

@@ -1,7 +1,14 @@
-import { promises as fs } from "node:fs";
+import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { failpoint, mkdirDurable, pathExists, writeFileAtomic, writeJsonAtomic } from "@particle/runtime";
+import {
+  failpoint,
+  fsyncDir,
+  mkdirDurable,
+  pathExists,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "@particle/runtime";
 import { ociError } from "../errors.js";
 import { Annotation, type Descriptor, MediaType, OciIndex, OciLayout } from "../spec.js";
 import { canonicalJson, descriptorOf, parseDocument } from "./documents.js";
@@ -60,6 +67,20 @@ export class OciLayoutDir {
     const result = await writeStreamAtomic(source, temp, expected);
     await fs.rename(temp, this.blobPath(result.digest));
     return result;
+  }
+
+  /** Moves a verified scratch file into the blobs (a copy when it lies on another filesystem). */
+  async adoptBlob(file: string, desc: Pick<Descriptor, "digest" | "size">): Promise<void> {
+    const target = this.blobPath(desc.digest);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    try {
+      failpoint("oci.blob/before-rename");
+      await fs.rename(file, target);
+      await fsyncDir(path.dirname(target));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+      await this.putBlob(createReadStream(file), desc);
+    }
   }
 
   async putJson(doc: unknown, mediaType: string): Promise<Descriptor> {

@@ -17,6 +17,11 @@ export interface ImageDestination {
   readonly name: string;
   /** Stores a blob unless present; returns how (for progress and reports). */
   putBlob(desc: Descriptor, open: () => Readable): Promise<"exists" | "mounted" | "uploaded">;
+  /**
+   * Takes over a scratch file holding a blob we produced (digest already computed): a layout
+   * renames it in place of copying it. Absent where a copy is the only way.
+   */
+  adoptBlob?(desc: Descriptor, file: string): Promise<"exists" | "uploaded">;
   putManifest(bytes: Buffer, mediaType: string): Promise<void>;
   /** Publishes the result (an archive is renamed into place here). */
   commit(): Promise<void>;
@@ -36,6 +41,11 @@ function layoutDestination(
     async putBlob(desc, open) {
       if (await layout.hasBlob(desc)) return "exists";
       await layout.putBlob(open(), desc);
+      return "uploaded";
+    },
+    async adoptBlob(desc, file) {
+      if (await layout.hasBlob(desc)) return "exists";
+      await layout.adoptBlob(file, desc);
       return "uploaded";
     },
     async putManifest(bytes, mediaType) {
