@@ -91,6 +91,16 @@ export function notLayered(ref: string): ParticleError {
   });
 }
 
+export function labelInvalid(key: string, value: string): ParticleError {
+  return new ParticleError({
+    code: "IMAGE_LABEL_INVALID",
+    message: `image label ${key} is not a JSON list of package names: ${value.slice(0, 80)}`,
+    hint: "The image's apt-layer labels were changed after it was built; rebuild it with apt-layer.",
+    context: { label: key },
+    exit: "integrity",
+  });
+}
+
 export function recipeInvalid(file: string, issues: readonly string[]): ParticleError {
   return new ParticleError({
     code: "RECIPE_INVALID",

@@ -1,5 +1,11 @@
 import { storeRef } from "./install.js";
-import { decodePackageList, diffPackageLists, type PackageDiff, type PackageEntry } from "./package-list.js";
+import {
+  decodePackageList,
+  diffPackageLists,
+  labelList,
+  type PackageDiff,
+  type PackageEntry,
+} from "./package-list.js";
 import { buildSbom, type SpdxDocument } from "./sbom.js";
 import { LABELS } from "./spec.js";
 import type { ImageInfo, ImageStore } from "./store.js";
@@ -16,17 +22,12 @@ export interface ImagePackages {
   readonly packages: PackageEntry[];
 }
 
-function stringList(label: string | undefined): string[] {
-  const value = JSON.parse(label ?? "[]") as unknown;
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-}
-
 export function imagePackages(image: ImageInfo): ImagePackages {
   return {
     image: `${image.name}:${image.tag}`,
     manifestDigest: image.manifestDigest,
-    requested: stringList(image.labels[LABELS.requested]),
-    removed: stringList(image.labels[LABELS.removed]),
+    requested: labelList(image.labels, LABELS.requested),
+    removed: labelList(image.labels, LABELS.removed),
     packages: decodePackageList(image.labels[LABELS.packages] ?? "[]"),
   };
 }

@@ -8,7 +8,7 @@ import { loadInstalledPackages } from "./dpkg-status.js";
 import { imageExists } from "./errors.js";
 import { formatImageRef, type ImageRef, packageNameOf } from "./names.js";
 import { loadOsRelease } from "./os-release.js";
-import { encodePackageList } from "./package-list.js";
+import { encodePackageList, labelList } from "./package-list.js";
 import { checkFreeSpace } from "./space.js";
 import { LABELS } from "./spec.js";
 import { type Descriptor, findImage, type ImageInfo } from "./store.js";
@@ -37,15 +37,6 @@ export interface LayerResult {
   readonly image: ImageInfo;
   readonly layer: Descriptor;
   readonly plan: PlanAction[];
-}
-
-function labelList(labels: Readonly<Record<string, string>>, key: string): string[] {
-  try {
-    const value = JSON.parse(labels[key] ?? "[]") as unknown;
-    return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-  } catch {
-    return [];
-  }
 }
 
 /** Requested and removed packages of an image built on `baseLabels` (pure): layering accumulates them. */

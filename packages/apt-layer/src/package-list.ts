@@ -1,4 +1,5 @@
 import type { InstalledPackage } from "./dpkg-status.js";
+import { labelInvalid } from "./errors.js";
 import { compareDebianVersions } from "./version.js";
 
 /**
@@ -56,4 +57,22 @@ export function diffPackageLists(a: readonly PackageEntry[], b: readonly Package
   }
   for (const [k, p] of before) if (!after.has(k)) diff.removed.push(p);
   return diff;
+}
+
+/**
+ * A string-list label (`requested`, `removed`) of an image; absent means empty. A label that is not a
+ * JSON list of strings fails with IMAGE_LABEL_INVALID rather than passing for an empty list (pure).
+ */
+export function labelList(labels: Readonly<Record<string, string>>, key: string): string[] {
+  const text = labels[key];
+  if (text === undefined) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw labelInvalid(key, text);
+  }
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === "string"))
+    throw labelInvalid(key, text);
+  return value;
 }

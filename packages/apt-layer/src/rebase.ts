@@ -4,6 +4,7 @@ import { notLayered } from "./errors.js";
 import { storeRef } from "./install.js";
 import { buildLayer, type LayerResult } from "./layer.js";
 import { formatImageRef, parseImageRef } from "./names.js";
+import { labelList } from "./package-list.js";
 import { LABELS } from "./spec.js";
 
 export interface RebaseRequest {
@@ -15,11 +16,6 @@ export interface RebaseRequest {
   readonly target?: string;
 }
 
-function list(label: string | undefined): string[] {
-  const value = JSON.parse(label ?? "[]") as unknown;
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-}
-
 /**
  * Re-applies an image's requested installs and removals on a new base (how local layering survives
  * a base upgrade): the packages are resolved afresh against the new base, so dependencies follow it.
@@ -28,8 +24,8 @@ export async function rebaseImage(ctx: AptLayerContext, request: RebaseRequest):
   const imageRef = storeRef(request.image);
   const image = await ctx.store.resolve(imageRef);
   if (image.labels[LABELS.requested] === undefined) throw notLayered(imageRef);
-  const install = list(image.labels[LABELS.requested]);
-  const remove = list(image.labels[LABELS.removed]);
+  const install = labelList(image.labels, LABELS.requested);
+  const remove = labelList(image.labels, LABELS.removed);
   const target = parseImageRef(request.target ?? `${image.name}:${image.tag}`);
   const base = storeRef(request.newBase);
   return withTransaction(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mergeRequests } from "../src/layer.js";
-import { decodePackageList, diffPackageLists, encodePackageList } from "../src/package-list.js";
+import { decodePackageList, diffPackageLists, encodePackageList, labelList } from "../src/package-list.js";
 import { LABELS } from "../src/spec.js";
 
 describe("package lists", () => {
@@ -52,5 +52,13 @@ describe("requested packages accumulate across layers", () => {
   });
   it("starts empty on a base that apt-layer did not build", () => {
     expect(mergeRequests({}, ["jq"], [])).toEqual({ requested: ["jq"], removed: [] });
+  });
+  it("refuses a corrupt label instead of forgetting the base's requests", () => {
+    expect(labelList({ [LABELS.requested]: '["jq","less"]' }, LABELS.requested)).toEqual(["jq", "less"]);
+    for (const bad of ["[jq", '{"jq":1}', '["jq",1]']) {
+      expect(() => mergeRequests({ [LABELS.requested]: bad }, ["curl"], [])).toThrow(
+        expect.objectContaining({ code: "IMAGE_LABEL_INVALID" }),
+      );
+    }
   });
 });
