@@ -8,7 +8,7 @@ import {
   unmountAll,
   withLock,
 } from "@particle/runtime";
-import { appendAudit } from "./audit.js";
+import { type AuditRecord, appendAudit } from "./audit.js";
 import { rootRequired } from "./errors.js";
 import type { ImageStore } from "./store.js";
 import { type Caller, currentCaller } from "./tenants.js";
@@ -112,10 +112,7 @@ export async function withTransaction<T>(
     await mkdirDurable(paths.builds);
     const workDir = await fs.mkdtemp(path.join(paths.builds, "b-"));
     const tx = await Transaction.begin(paths.journal, op, { ...intent, workDir });
-    let result: T;
-    try {
-      result = await body({ tx, workDir, caller });
-    } catch (error) {
+    const finish = async (outcome: Pick<AuditRecord, "result" | "error">) => {
       await cleanBuild(ctx, workDir);
       await tx.commit();
       await appendAudit(paths.audit, {
@@ -123,20 +120,17 @@ export async function withTransaction<T>(
         op,
         target: intent.target,
         details: auditDetails(intent),
-        result: "failure",
-        error: error instanceof Error ? error.message : String(error),
+        ...outcome,
       });
+    };
+    let result: T;
+    try {
+      result = await body({ tx, workDir, caller });
+    } catch (error) {
+      await finish({ result: "failure", error: error instanceof Error ? error.message : String(error) });
       throw error;
     }
-    await cleanBuild(ctx, workDir);
-    await tx.commit();
-    await appendAudit(paths.audit, {
-      user: caller,
-      op,
-      target: intent.target,
-      details: auditDetails(intent),
-      result: "success",
-    });
+    await finish({ result: "success" });
     return result;
   });
 }
