@@ -1,6 +1,6 @@
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
-import { mkdirDurable, sha256Hex } from "@particle/runtime";
+import { mkdirDurable, readFileIfExists, sha256Hex } from "@particle/runtime";
 import { auditTampered } from "./errors.js";
 import { API_VERSION, AuditEntry } from "./spec.js";
 
@@ -89,10 +89,7 @@ export function verifyAuditText(text: string, file = "audit log"): VerifyReport 
 }
 
 async function lastEntry(file: string): Promise<AuditEntry | undefined> {
-  const text = await fs.readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return "";
-    throw error;
-  });
+  const text = (await readFileIfExists(file)) ?? "";
   const line = text.trimEnd().split("\n").pop();
   return line ? AuditEntry.parse(JSON.parse(line)) : undefined;
 }
@@ -112,15 +109,12 @@ export async function appendAudit(file: string, record: AuditRecord): Promise<Au
 }
 
 export async function verifyAuditLog(file: string): Promise<VerifyReport> {
-  const text = await fs.readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return "";
-    throw error;
-  });
-  return verifyAuditText(text, file);
+  return verifyAuditText((await readFileIfExists(file)) ?? "", file);
 }
 
 export async function readAuditLog(file: string): Promise<AuditEntry[]> {
-  const text = await fs.readFile(file, "utf8").catch(() => "");
+  // A missing log is an empty one; an unreadable one is an error, not an empty history.
+  const text = (await readFileIfExists(file)) ?? "";
   return text
     .split("\n")
     .filter(Boolean)

@@ -1,5 +1,8 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, chainEntry, verifyAuditText } from "../src/audit.js";
+import { appendAudit, canonicalJson, chainEntry, readAuditLog, verifyAuditText } from "../src/audit.js";
 import type { AuditEntry } from "../src/spec.js";
 
 function chain(n: number): AuditEntry[] {
@@ -62,5 +65,24 @@ describe("audit log hash chain", () => {
     expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: null } })).toBe(
       '{"a":{"c":null,"d":[2,{"e":0,"f":1}]},"b":1}',
     );
+  });
+
+  it("reads a missing log as empty but does not pass an unreadable one off as empty", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "apt-layer-audit-"));
+    try {
+      const file = path.join(dir, "audit.log");
+      expect(await readAuditLog(file)).toEqual([]);
+      await appendAudit(file, {
+        user: { uid: 0, name: "root" },
+        op: "apt-layer.build",
+        target: "a:1",
+        result: "success",
+      });
+      expect((await readAuditLog(file)).map((e) => e.target)).toEqual(["a:1"]);
+      // A directory where the log should be: reading fails instead of showing no history.
+      await expect(readAuditLog(dir)).rejects.toThrow();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
