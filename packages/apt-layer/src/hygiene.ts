@@ -43,8 +43,24 @@ export interface HygieneReport {
   readonly removed: string[];
 }
 
+/** Absent (ENOENT, or a parent that is not a directory) is normal in an upper; anything else is a real failure. */
+function isAbsent(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
 async function lstat(p: string) {
-  return fs.lstat(p).catch(() => undefined);
+  return fs.lstat(p).catch((error: unknown) => {
+    if (isAbsent(error)) return undefined;
+    throw error;
+  });
+}
+
+async function readdirIfPresent(dir: string): Promise<string[]> {
+  return fs.readdir(dir).catch((error: unknown) => {
+    if (isAbsent(error)) return [];
+    throw error;
+  });
 }
 
 /** A whiteout (char device 0:0) records a deletion that must stay in the layer. */
@@ -54,13 +70,7 @@ function isWhiteout(stat: Awaited<ReturnType<typeof fs.lstat>>): boolean {
 
 async function removeFilesBelow(upper: string, rel: string, removed: string[]): Promise<void> {
   const dir = path.join(upper, rel);
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return;
-  }
-  for (const name of names.sort()) {
+  for (const name of (await readdirIfPresent(dir)).sort()) {
     const child = path.join(dir, name);
     const stat = await lstat(child);
     if (!stat || isWhiteout(stat)) continue;
@@ -83,13 +93,13 @@ export async function cleanUpper(upper: string): Promise<HygieneReport> {
   }
   for (const rel of EMPTY_FILES_IN) await removeFilesBelow(upper, rel, removed);
   for (const rel of EMPTY_ALL_IN) {
-    for (const name of await fs.readdir(path.join(upper, rel)).catch(() => [] as string[])) {
+    for (const name of await readdirIfPresent(path.join(upper, rel))) {
       await fs.rm(path.join(upper, rel, name), { recursive: true, force: true });
       removed.push(path.join(rel, name));
     }
   }
   // SSH host keys are per machine: a layer must not ship them (the first boot makes new ones).
-  for (const name of await fs.readdir(path.join(upper, "etc/ssh")).catch(() => [] as string[])) {
+  for (const name of await readdirIfPresent(path.join(upper, "etc/ssh"))) {
     if (/^ssh_host_.*_key(\.pub)?$/.test(name)) {
       await fs.rm(path.join(upper, "etc/ssh", name), { force: true });
       removed.push(path.join("etc/ssh", name));

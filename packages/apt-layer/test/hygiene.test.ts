@@ -69,4 +69,16 @@ describe("cleanUpper", () => {
       await fs.rm(upper, { recursive: true, force: true });
     }
   });
+
+  it("fails on a directory it cannot read instead of shipping what is in it", async () => {
+    const upper = await fs.mkdtemp(path.join(os.tmpdir(), "hygiene-"));
+    try {
+      await fs.mkdir(path.join(upper, "var"), { recursive: true });
+      // A symlink loop where var/log should be: reading it fails with ELOOP, which is not "absent".
+      await fs.symlink("log", path.join(upper, "var/log"));
+      await expect(cleanUpper(upper)).rejects.toMatchObject({ code: "ELOOP" });
+    } finally {
+      await fs.rm(upper, { recursive: true, force: true });
+    }
+  });
 });
