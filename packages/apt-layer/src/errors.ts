@@ -101,6 +101,16 @@ export function labelInvalid(key: string, value: string): ParticleError {
   });
 }
 
+export function imagePathUnsafe(rel: string): ParticleError {
+  return new ParticleError({
+    code: "IMAGE_PATH_UNSAFE",
+    message: `the image has a symbolic link at /${rel}, where the build environment mounts or writes`,
+    hint: "Use a base image with a real directory there; apt-layer does not follow an image's links out of it.",
+    context: { path: `/${rel}` },
+    exit: "invalidInput",
+  });
+}
+
 export function recipeInvalid(file: string, issues: readonly string[]): ParticleError {
   return new ParticleError({
     code: "RECIPE_INVALID",

@@ -84,4 +84,27 @@ describe("build environment", () => {
     }
     expect(await mountsBelow(dir)).toEqual([]);
   });
+
+  it("refuses-an-image-whose-links-would-send-a-mount-or-a-write-out-of-it", async () => {
+    const dir = await scratchDir("build-env-links");
+    // Stands in for a host directory that an image's absolute link points at.
+    const outside = path.join(dir, "outside");
+    await fs.mkdir(path.join(outside, "sbin"), { recursive: true });
+    const lowerWith = async (name: string, link: string) => {
+      const lower = path.join(dir, name);
+      for (const d of ["dev", "sys", "tmp", "run", "etc", "usr/sbin"])
+        if (d.split("/")[0] !== link) await fs.mkdir(path.join(lower, d), { recursive: true });
+      await fs.symlink(outside, path.join(lower, link));
+      return lower;
+    };
+    for (const link of ["dev", "usr"]) {
+      const lower = await lowerWith(`lower-${link}`, link);
+      await expect(
+        BuildEnvironment.open({ lower: [lower], dir: path.join(dir, `env-${link}`), aptCache }),
+      ).rejects.toMatchObject({ code: "IMAGE_PATH_UNSAFE", context: { path: `/${link}` } });
+      expect(await mountsBelow(outside)).toEqual([]);
+      expect(await mountsBelow(path.join(dir, `env-${link}`))).toEqual([]);
+    }
+    expect(await fs.readdir(path.join(outside, "sbin"))).toEqual([]);
+  });
 });

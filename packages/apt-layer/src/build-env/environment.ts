@@ -12,6 +12,7 @@ import {
   unmount,
   unmountAll,
 } from "@particle/runtime";
+import { imagePathUnsafe } from "../errors.js";
 import { mountMinimalDev } from "./devices.js";
 
 /**
@@ -90,18 +91,18 @@ export class BuildEnvironment {
   ): Promise<BuildEnvironment> {
     const before = new Set((await mountsBelow(root)).map((m) => m.id));
     try {
-      await mountMinimalDev(path.join(root, "dev"));
-      await bindMount("/sys", path.join(root, "sys"), { readOnly: true });
+      await mountMinimalDev(await noLinkPath(root, "dev"));
+      await bindMount("/sys", await noLinkPath(root, "sys"), { readOnly: true });
       for (const dir of ["tmp", "run"]) {
         await mount({
           source: "tmpfs",
-          target: path.join(root, dir),
+          target: await noLinkPath(root, dir),
           type: "tmpfs",
           options: ["mode=1777", "nosuid", "nodev", "size=1g"],
         });
       }
       await fs.mkdir(path.join(root, "run/lock"), { mode: 0o1777 });
-      const resolv = path.join(root, "etc/resolv.conf");
+      const resolv = path.join(await noLinkPath(root, "etc"), "resolv.conf");
       if ((await pathExists("/etc/resolv.conf")) && (await isRegularFile(resolv)))
         await bindMount("/etc/resolv.conf", resolv, { readOnly: true });
       for (const [inside, outside] of [
@@ -109,10 +110,11 @@ export class BuildEnvironment {
         ["var/lib/apt/lists", "lists"],
       ] as const) {
         await fs.mkdir(path.join(options.aptCache, outside, "partial"), { recursive: true });
-        await fs.mkdir(path.join(root, inside), { recursive: true });
-        await bindMount(path.join(options.aptCache, outside), path.join(root, inside));
+        const target = await noLinkPath(root, inside);
+        await fs.mkdir(target, { recursive: true });
+        await bindMount(path.join(options.aptCache, outside), target);
       }
-      const policy = path.join(root, "usr/sbin/policy-rc.d");
+      const policy = path.join(await noLinkPath(root, "usr/sbin"), "policy-rc.d");
       const wrotePolicy = !(await pathExists(policy));
       if (wrotePolicy) await fs.writeFile(policy, POLICY_RC_D, { mode: 0o755 });
       return new BuildEnvironment(
@@ -160,6 +162,25 @@ export class BuildEnvironment {
 /** Unmounts, deepest first, the mounts below `root` that are not in `keep`. */
 async function unmountAdded(root: string, keep: ReadonlySet<number>): Promise<void> {
   for (const entry of await mountsBelow(root)) if (!keep.has(entry.id)) await unmount(entry.mountPoint);
+}
+
+/**
+ * `root/rel`, refusing a symbolic link on the way. The environment mounts and writes there from the
+ * host's mount namespace, where an image's link (`dev -> /dev`, `usr -> /`) would resolve to a host
+ * path; a missing tail is fine (it is created below a real directory).
+ */
+async function noLinkPath(root: string, rel: string): Promise<string> {
+  let current = root;
+  for (const part of rel.split("/")) {
+    current = path.join(current, part);
+    const stat = await fs.lstat(current).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+    if (stat === undefined) break;
+    if (stat.isSymbolicLink()) throw imagePathUnsafe(path.relative(root, current));
+  }
+  return path.join(root, rel);
 }
 
 async function isRegularFile(p: string): Promise<boolean> {
