@@ -8,11 +8,12 @@ import {
   readFileIfExists,
   run,
   sha256Hex,
+  unmount,
   withLock,
   writeJsonAtomic,
 } from "@particle/runtime";
 import { applyWithApt, aptUpdate, download, resolvePlan } from "./apt.js";
-import { BuildEnvironment } from "./build-env/environment.js";
+import { BuildEnvironment, LAYER_OVERLAY_OPTIONS } from "./build-env/environment.js";
 import { type AptLayerContext, statePaths, withTransaction } from "./context.js";
 import { loadInstalledPackages } from "./dpkg-status.js";
 import { liveNotActive } from "./errors.js";
@@ -20,7 +21,7 @@ import { storeRef } from "./install.js";
 import { mergeRequests } from "./layer.js";
 import { formatImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
 import { decodePackageList, diffPackageLists, encodePackageList, type PackageDiff } from "./package-list.js";
-import { LABELS, LiveState } from "./spec.js";
+import { API_VERSION, LABELS, LiveState } from "./spec.js";
 import type { ImageInfo } from "./store.js";
 import { createTreeLayer } from "./tree-layer.js";
 
@@ -110,10 +111,10 @@ export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequ
         upper: dirs.upper,
         work: dirs.work,
         target: root,
-        extra: ["metacopy=off", "redirect_dir=off", "index=off", "xino=off"],
+        extra: LAYER_OVERLAY_OPTIONS,
       });
       state = {
-        apiVersion: "particle.dev/v1",
+        apiVersion: API_VERSION,
         kind: "LiveOverlay",
         root,
         base,
@@ -149,7 +150,7 @@ export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequ
 }
 
 async function dropOverlay(root: string, dirs: ReturnType<typeof liveDirs>): Promise<void> {
-  if (await overlayMounted(root, dirs.upper)) await run("umount", ["--lazy", root]);
+  if (await overlayMounted(root, dirs.upper)) await unmount(root, { lazy: true });
   await fs.rm(dirs.upper, { recursive: true, force: true });
   await fs.rm(dirs.work, { recursive: true, force: true });
   await fs.rm(dirs.state, { force: true });

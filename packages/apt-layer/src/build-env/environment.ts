@@ -12,6 +12,7 @@ import {
   unmount,
   unmountAll,
 } from "@particle/runtime";
+import { DEFAULT_SOURCE_DATE_EPOCH } from "../context.js";
 import { imagePathUnsafe } from "../errors.js";
 import { mountMinimalDev } from "./devices.js";
 
@@ -35,6 +36,14 @@ export interface BuildEnvironmentOptions {
   readonly sourceDateEpoch?: number;
 }
 
+/** Overlay options whose upper is a valid layer as is: no metacopy-only files, redirects or index entries. */
+export const LAYER_OVERLAY_OPTIONS: readonly string[] = [
+  "metacopy=off",
+  "redirect_dir=off",
+  "index=off",
+  "xino=off",
+];
+
 const POLICY_RC_D =
   "#!/bin/sh\n# Written by apt-layer for the duration of a build: no daemon starts in a build.\nexit 101\n";
 
@@ -43,8 +52,6 @@ const BUILD_ENV: Readonly<Record<string, string>> = {
   DEBIAN_FRONTEND: "noninteractive",
   DEBCONF_NONINTERACTIVE_SEEN: "true",
   APT_LISTCHANGES_FRONTEND: "none",
-  // Debian's tools (dpkg, useradd, man-db …) clamp timestamps to it: same inputs, same files.
-  SOURCE_DATE_EPOCH: "1700000000",
 };
 
 export class BuildEnvironment {
@@ -64,14 +71,7 @@ export class BuildEnvironment {
     const work = path.join(options.dir, "work");
     const root = options.target ?? path.join(options.dir, "root");
     for (const d of [upper, work, root]) await mkdirDurable(d);
-    await mountOverlay({
-      lower: options.lower,
-      upper,
-      work,
-      target: root,
-      // A plain upper directory is a valid layer: no metacopy-only files, redirects or index entries.
-      extra: ["metacopy=off", "redirect_dir=off", "index=off", "xino=off"],
-    });
+    await mountOverlay({ lower: options.lower, upper, work, target: root, extra: LAYER_OVERLAY_OPTIONS });
     try {
       return await BuildEnvironment.enter(root, upper, options);
     } catch (error) {
@@ -121,7 +121,7 @@ export class BuildEnvironment {
         root,
         upper,
         wrotePolicy,
-        String(options.sourceDateEpoch ?? BUILD_ENV.SOURCE_DATE_EPOCH),
+        String(options.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH),
         before,
       );
     } catch (error) {
@@ -138,6 +138,7 @@ export class BuildEnvironment {
     return runIsolated(argv, {
       root: this.root,
       network: options.network ?? false,
+      // Debian's tools (dpkg, useradd, man-db …) clamp timestamps to it: same inputs, same files.
       env: { ...BUILD_ENV, SOURCE_DATE_EPOCH: this.sourceDateEpoch, ...options.env },
       input: options.input,
     });
