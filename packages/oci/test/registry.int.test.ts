@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import { requireRoot, scratchDir } from "@particle/test-kit";
+import { destroyScratch, requireRoot, scratchDir } from "@particle/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { descriptorOf } from "../src/image/documents.js";
 import { Credentials, openSource, parseTransportRef, RegistryClient } from "../src/index.js";
@@ -14,11 +14,16 @@ const blob = (text: string) => {
 
 describe("registry client against docker-registry (anonymous)", () => {
   let registry: TestRegistry;
+  let dir: string;
   beforeAll(async () => {
     requireRoot();
-    registry = await startRegistry(await scratchDir("registry-anon", { scope: "manual" }));
+    dir = await scratchDir("registry-anon", { scope: "manual" });
+    registry = await startRegistry(dir);
   });
-  afterAll(async () => registry?.stop());
+  afterAll(async () => {
+    await registry?.stop();
+    if (dir) await destroyScratch(dir);
+  });
 
   it("uploads monolithic and chunked, skips existing blobs, mounts across repositories, and pulls by tag and digest", async () => {
     const a = new RegistryClient({ host: registry.host, repository: "particle/a" });
@@ -116,15 +121,17 @@ describe("registry client against docker-registry (anonymous)", () => {
 
 describe("registry client against docker-registry with htpasswd basic auth", () => {
   let registry: TestRegistry;
+  let dir: string;
   const password = "s3cret-Passw0rd";
   beforeAll(async () => {
     requireRoot();
-    registry = await startRegistry(await scratchDir("registry-basic", { scope: "manual" }), {
-      user: "alice",
-      password,
-    });
+    dir = await scratchDir("registry-basic", { scope: "manual" });
+    registry = await startRegistry(dir, { user: "alice", password });
   });
-  afterAll(async () => registry?.stop());
+  afterAll(async () => {
+    await registry?.stop();
+    if (dir) await destroyScratch(dir);
+  });
 
   it("pushes with the right credentials", async () => {
     const client = new RegistryClient({
