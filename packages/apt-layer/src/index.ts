@@ -45,7 +45,13 @@ export {
   liveRollback,
   liveStatus,
 } from "./live.js";
-export { formatImageRef, type ImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
+export {
+  formatImageRef,
+  type ImageRef,
+  packageNameOf,
+  parseImageRef,
+  validatePackageSpecs,
+} from "./names.js";
 export { ociExport, ociImport } from "./oci-bridge.js";
 export { aptLayerDirs, bootstrapDefaults, ociTransportOptions, openAptLayer } from "./open.js";
 export {
@@ -70,5 +76,13 @@ export {
   TenantsFile,
 } from "./spec.js";
 export { type ImageInfo, type ImageStore, type OpenStoreOptions, openStore } from "./store.js";
-export { type Caller, currentCaller, loadTenants, saveTenant, tenantUsage } from "./tenants.js";
+export {
+  type Caller,
+  currentCaller,
+  listTenants,
+  loadTenants,
+  saveTenant,
+  type TenantUsage,
+  tenantUsage,
+} from "./tenants.js";
 export { compareDebianVersions, parseDebianVersion } from "./version.js";

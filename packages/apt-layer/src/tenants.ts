@@ -71,6 +71,20 @@ export async function tenantUsage(store: ImageStore, tenant: string): Promise<nu
   return [...layers.values()].reduce((a, b) => a + b, 0);
 }
 
+export interface TenantUsage extends Tenant {
+  readonly name: string;
+  readonly usedBytes: number;
+}
+
+/** Every tenant with its group, quota and current usage (`apt-layer tenant list`). */
+export async function listTenants(store: ImageStore, file: string): Promise<TenantUsage[]> {
+  const tenants = await loadTenants(file);
+  const rows: TenantUsage[] = [];
+  for (const [name, tenant] of Object.entries(tenants.tenants))
+    rows.push({ name, ...tenant, usedBytes: await tenantUsage(store, name) });
+  return rows;
+}
+
 /** Throws QUOTA_EXCEEDED when adding `addBytes` would take the tenant over its quota. */
 export async function checkTenantQuota(
   store: ImageStore,

@@ -1,4 +1,4 @@
-import { diffImages, imageSbom, listImagePackages } from "@particle/apt-layer";
+import { diffImages, imageSbom, listImagePackages, packageNameOf } from "@particle/apt-layer";
 import { defineCommand, stringOption, table } from "@particle/cli-kit";
 import { writeFileAtomic } from "@particle/runtime";
 import pkg from "../../package.json" with { type: "json" };
@@ -23,7 +23,7 @@ export const listCommand = defineCommand({
               p.name,
               p.architecture,
               p.version,
-              d.requested.some((r) => r.split(/[:=]/)[0] === p.name) ? "yes" : "",
+              d.requested.some((r) => packageNameOf(r) === p.name) ? "yes" : "",
             ]),
           ),
     );

@@ -1,4 +1,4 @@
-import { aptLayerDirs, loadTenants, saveTenant, statePaths, tenantUsage } from "@particle/apt-layer";
+import { aptLayerDirs, listTenants, saveTenant, statePaths } from "@particle/apt-layer";
 import { defineCommand, formatBytes, stringOption, table } from "@particle/cli-kit";
 import { parseSize } from "@particle/config";
 import { open, usage } from "../open.js";
@@ -33,11 +33,8 @@ export const tenantListCommand = defineCommand({
   path: ["tenant", "list"],
   summary: "List tenants with their group, quota and usage",
   async run(ctx) {
-    const tenants = await loadTenants(statePaths(aptLayerDirs(ctx.settings)).tenants);
-    const store = (await open(ctx)).store;
-    const rows = [];
-    for (const [name, t] of Object.entries(tenants.tenants))
-      rows.push({ name, ...t, usedBytes: await tenantUsage(store, name) });
+    const file = statePaths(aptLayerDirs(ctx.settings)).tenants;
+    const rows = await listTenants((await open(ctx)).store, file);
     ctx.out.result("TenantList", { tenants: rows }, (d) =>
       table(
         ["TENANT", "GROUP", "USED", "QUOTA"],
