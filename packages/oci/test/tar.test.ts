@@ -231,3 +231,22 @@ describe("safe extraction", () => {
     await expect(collect(readTar(source))).rejects.toMatchObject({ code: "DECOMPRESSION_LIMIT" });
   });
 });
+
+describe("parallel gzip", () => {
+  it("writes one valid gzip stream whose bytes do not depend on the number of threads", async () => {
+    const { parallelGzip } = await import("../src/tar/compress.js");
+    const { gunzipSync } = await import("node:zlib");
+    const input = Buffer.concat(Array.from({ length: 40 }, (_, i) => Buffer.alloc(25_000, i % 7)));
+    const run = async (parallel: number) =>
+      buffer(
+        Readable.from([input.subarray(0, 300_000), input.subarray(300_000)]).pipe(
+          parallelGzip(6, 64 * 1024, parallel),
+        ),
+      );
+    const one = await run(1);
+    const four = await run(4);
+    expect(four.equals(one)).toBe(true);
+    expect(gunzipSync(one).equals(input)).toBe(true);
+    expect(gunzipSync(await buffer(Readable.from([]).pipe(parallelGzip(6))))).toHaveLength(0);
+  });
+});

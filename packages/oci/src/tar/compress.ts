@@ -1,6 +1,7 @@
+import { availableParallelism } from "node:os";
 import { type Duplex, type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { constants, createGunzip, createGzip } from "node:zlib";
+import { constants, createGunzip, gzip } from "node:zlib";
 import { spawnTool } from "@particle/runtime";
 import { ociError } from "../errors.js";
 
@@ -104,10 +105,61 @@ export async function decompress(source: Readable, limits: DecompressLimits = {}
   return guard;
 }
 
-/** Compresses a tar stream for a layer blob: gzip through zlib, zstd through the zstd tool. */
+/**
+ * gzip on every core: the stream is cut into fixed-size blocks, each compressed on zlib's thread
+ * pool as its own gzip member, and the members are written in order. Concatenated members are one
+ * valid gzip stream (RFC 1952; Go's, zlib's and Node's readers take it), and fixed blocks keep the
+ * output reproducible.
+ */
+export function parallelGzip(
+  level: number,
+  blockSize = 4 * 1024 * 1024,
+  parallel = Math.max(1, availableParallelism()),
+): Transform {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const inFlight: Promise<Buffer>[] = [];
+  const compress = (block: Buffer) =>
+    new Promise<Buffer>((resolve, reject) =>
+      gzip(block, { level }, (error, out) => (error ? reject(error) : resolve(out))),
+    );
+  const takeBlock = () => {
+    const all = Buffer.concat(pending);
+    const block = all.subarray(0, blockSize);
+    pending = all.length > blockSize ? [all.subarray(blockSize)] : [];
+    pendingBytes = all.length - block.length;
+    return block;
+  };
+  return new Transform({
+    async transform(chunk: Buffer, _encoding, callback) {
+      try {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        while (pendingBytes >= blockSize) {
+          inFlight.push(compress(takeBlock()));
+          if (inFlight.length >= parallel) this.push(await (inFlight.shift() as Promise<Buffer>));
+        }
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+    async flush(callback) {
+      try {
+        if (pendingBytes > 0 || inFlight.length === 0) inFlight.push(compress(takeBlock()));
+        while (inFlight.length > 0) this.push(await (inFlight.shift() as Promise<Buffer>));
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+  });
+}
+
+/** Compresses a tar stream for a layer blob: gzip through zlib on every core, zstd through the zstd tool. */
 export function compressor(compression: Compression, level?: number): Duplex | undefined {
   if (compression === "none") return undefined;
-  if (compression === "gzip") return createGzip({ level: level ?? constants.Z_DEFAULT_COMPRESSION });
+  if (compression === "gzip") return parallelGzip(level ?? constants.Z_DEFAULT_COMPRESSION);
   // One thread: zstd's output then depends only on its input and level (reproducible digests).
   return zstdStage([`-${level ?? 3}`, "-T1"]);
 }
