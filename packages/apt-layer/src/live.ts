@@ -44,9 +44,21 @@ function liveDirs(ctx: AptLayerContext, root: string) {
   };
 }
 
-function checkRoot(root: string): string {
-  const resolved = path.resolve(root);
-  if (resolved === "/") {
+/**
+ * The root a live overlay may cover, with its links resolved. The machine's own / is refused under
+ * any name (a symlink to it, /proc/self/root, a bind mount of it): the overlay would cover the running system.
+ */
+async function checkRoot(root: string): Promise<string> {
+  const resolved = await fs.realpath(root).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return path.resolve(root);
+    throw error;
+  });
+  const stat = await fs.stat(resolved).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  const machineRoot = await fs.stat("/");
+  if (resolved === "/" || (stat?.dev === machineRoot.dev && stat.ino === machineRoot.ino)) {
     throw new ParticleError({
       code: "LIVE_ROOT_UNSUPPORTED",
       message: "a live overlay on the running system's own / is not supported yet",
@@ -87,7 +99,7 @@ export interface LiveInstallRequest {
 
 /** Installs packages into the live overlay of `root`, starting one if none is active. */
 export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequest): Promise<LiveStatus> {
-  const root = checkRoot(request.root);
+  const root = await checkRoot(request.root);
   const packages = validatePackageSpecs(request.packages);
   const dirs = liveDirs(ctx, root);
   await mkdirDurable(dirs.dir);
@@ -176,7 +188,7 @@ async function statusOf(
 }
 
 export async function liveStatus(ctx: AptLayerContext, rootDir: string): Promise<LiveStatus> {
-  const root = checkRoot(rootDir);
+  const root = await checkRoot(rootDir);
   const dirs = liveDirs(ctx, root);
   const state = await readState(dirs.state);
   return statusOf(ctx, root, state, state !== undefined && (await overlayMounted(root, dirs.upper)));
@@ -184,7 +196,7 @@ export async function liveStatus(ctx: AptLayerContext, rootDir: string): Promise
 
 /** Drops the live overlay: the root is as it was before the first live install. */
 export async function liveRollback(ctx: AptLayerContext, rootDir: string): Promise<LiveStatus> {
-  const root = checkRoot(rootDir);
+  const root = await checkRoot(rootDir);
   const dirs = liveDirs(ctx, root);
   return withLock(dirs.lock, { purpose: `the live overlay of ${root}` }, async () => {
     const state = await readState(dirs.state);
@@ -212,7 +224,7 @@ export async function liveCommit(
   ctx: AptLayerContext,
   request: { root: string; message: string; target?: string },
 ): Promise<LiveCommitResult> {
-  const root = checkRoot(request.root);
+  const root = await checkRoot(request.root);
   const dirs = liveDirs(ctx, root);
   return withLock(dirs.lock, { purpose: `the live overlay of ${root}` }, async () => {
     const state = await readState(dirs.state);

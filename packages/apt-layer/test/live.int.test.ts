@@ -76,6 +76,15 @@ describe("live overlay", () => {
     await expect(liveInstall(ctx, { root: "/", base, packages: ["jq"] })).rejects.toMatchObject({
       code: "LIVE_ROOT_UNSUPPORTED",
     });
+    // The machine's root under another name (status and commit only: they mount nothing even if unguarded).
+    const alias = path.join(dir, "machine-root");
+    await fs.symlink("/", alias);
+    for (const other of [alias, "/proc/self/root"]) {
+      await expect(liveStatus(ctx, other)).rejects.toMatchObject({ code: "LIVE_ROOT_UNSUPPORTED" });
+      await expect(liveCommit(ctx, { root: other, message: "x" })).rejects.toMatchObject({
+        code: "LIVE_ROOT_UNSUPPORTED",
+      });
+    }
     await expect(liveCommit(ctx, { root, message: "nothing" })).rejects.toMatchObject({
       code: "LIVE_NOT_ACTIVE",
     });
