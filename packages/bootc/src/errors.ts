@@ -41,13 +41,6 @@ export const BootcErrors = {
       hint: "Run `particle-bootc status`; deploy an image first with `particle-bootc deploy IMAGE`.",
       exit: "conflict",
     }),
-  notBooted: (verb: string) =>
-    new ParticleError({
-      code: "NOT_BOOTED",
-      message: `${verb} needs a machine booted into a Particle deployment`,
-      hint: "Run it on the booted system, or use `deploy` to prepare a sysroot offline.",
-      exit: "conflict",
-    }),
   layerFormat: (image: string, mediaType: string) =>
     new ParticleError({
       code: "LAYER_NOT_BOOTABLE",
@@ -112,12 +105,12 @@ export const BootcErrors = {
       context: { target },
       exit: "invalidInput",
     }),
-  cannotRemove: (ref: string, why: string) =>
+  noImporter: (reference: string) =>
     new ParticleError({
-      code: "DEPLOYMENT_IN_USE",
-      message: `deployment ${ref} cannot be removed: ${why}`,
-      hint: "Unpin it or roll back first; the booted and the rollback deployments are always kept.",
-      context: { deployment: ref },
-      exit: "conflict",
+      code: "IMPORTER_MISSING",
+      message: `${reference} is a transport reference, and no image importer was given`,
+      hint: "Pass an importer (ociImporter() from @particle/bootc), or import the image into the store first and give its name:tag.",
+      context: { reference },
+      exit: "usage",
     }),
 };

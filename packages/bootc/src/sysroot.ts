@@ -52,7 +52,7 @@ export class Sysroot {
     recoverers: Parameters<typeof recoverPending>[1] = {},
   ): Promise<T> {
     return withLock(this.layout.lock, { purpose: `the sysroot ${this.root} (${purpose})` }, async () => {
-      await recoverPending(this.layout.journal, { ...DEFAULT_RECOVERERS(this), ...recoverers });
+      await recoverPending(this.layout.journal, { ...defaultRecoverers(this), ...recoverers });
       return body();
     });
   }
@@ -109,7 +109,7 @@ export class Sysroot {
  * Interrupted staging leaves a temp directory and maybe an image still mounted for reading;
  * finalize needs nothing undone (the switch is one rename) and is redone while staged.json exists.
  */
-function DEFAULT_RECOVERERS(sysroot: Sysroot): Parameters<typeof recoverPending>[1] {
+function defaultRecoverers(sysroot: Sysroot): Parameters<typeof recoverPending>[1] {
   const removeTemp = async (record: { intent: Record<string, unknown> }) => {
     await clearScratch(sysroot.layout);
     const temp = record.intent.temp;

@@ -33,8 +33,7 @@ export async function fetchImage(
   importer?: ImageImporter,
 ): Promise<string> {
   if (!isTransportReference(reference)) return reference;
-  if (importer === undefined)
-    throw BootcErrors.targetInvalid(reference, "no importer for transport references was given");
+  if (importer === undefined) throw BootcErrors.noImporter(reference);
   const name = trackingName(reference);
   return (await importer(sysroot.store, reference, name)).manifestDigest;
 }
