@@ -131,6 +131,17 @@ export function liveNotActive(root: string): ParticleError {
   });
 }
 
+export function liveDeployFailed(ref: string, digest: string, cause: unknown): ParticleError {
+  return new ParticleError({
+    code: "LIVE_DEPLOY_FAILED",
+    message: `committed ${ref} (${digest}) but could not deploy it for the next boot`,
+    hint: `The image is in the store and the live overlay has ended; deploy it with \`particle-bootc switch ${digest}\`.`,
+    context: { image: ref, manifestDigest: digest },
+    exit: "failure",
+    cause,
+  });
+}
+
 export function tenantNotFound(tenant: string): ParticleError {
   return new ParticleError({
     code: "TENANT_NOT_FOUND",

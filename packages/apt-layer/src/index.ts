@@ -38,6 +38,8 @@ export {
 export { type InstallRequest, layerPackages, storeRef } from "./install.js";
 export { type LayerRequest, type LayerResult, mergeRequests } from "./layer.js";
 export {
+  type DeployImage,
+  type LiveCommitRequest,
   type LiveCommitResult,
   type LiveStatus,
   liveCommit,

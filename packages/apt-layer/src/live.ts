@@ -16,7 +16,7 @@ import { applyWithApt, aptUpdate, download, resolvePlan } from "./apt.js";
 import { BuildEnvironment, LAYER_OVERLAY_OPTIONS } from "./build-env/environment.js";
 import { type AptLayerContext, statePaths, withTransaction } from "./context.js";
 import { loadInstalledPackages } from "./dpkg-status.js";
-import { liveNotActive } from "./errors.js";
+import { liveDeployFailed, liveNotActive } from "./errors.js";
 import { storeRef } from "./install.js";
 import { mergeRequests } from "./layer.js";
 import { formatImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
@@ -206,23 +206,39 @@ export async function liveRollback(ctx: AptLayerContext, rootDir: string): Promi
   });
 }
 
+/**
+ * Makes a committed image the next boot's deployment and returns the deployment's name (on a Particle
+ * system: @particle/bootc's `switchImage` with the image's manifest digest). apt-layer builds images
+ * and does not depend on bootc; the caller that knows the sysroot passes this in.
+ */
+export type DeployImage = (image: ImageInfo) => Promise<string>;
+
+export interface LiveCommitRequest {
+  readonly root: string;
+  readonly message: string;
+  /** Name of the new image. @default the running image's name and tag (the tag moves) */
+  readonly target?: string;
+  /**
+   * Called once the image is committed and the overlay has ended. A failure here leaves the image
+   * in the store and fails with LIVE_DEPLOY_FAILED naming it. @default none: nothing is deployed
+   */
+  readonly deploy?: DeployImage;
+}
+
 export interface LiveCommitResult {
   readonly image: ImageInfo;
-  /**
-   * On a Particle deployment the new image should become the next boot's deployment. That hand-over
-   * belongs to @particle/bootc (stage a deployment from an image); until it exposes it, the caller
-   * deploys the image (`particle bootc switch IMAGE`).
-   */
-  readonly deployment: "not-attempted";
+  /** The deployment `deploy` made, or "not-attempted" without `deploy` (the caller deploys the image: `particle-bootc switch IMAGE`). */
+  readonly deployment: "not-attempted" | { readonly staged: string };
 }
 
 /**
- * Turns the live changes into a new image (the root's image plus one layer) and ends the live
- * overlay. The layer is made from a copy of the upper, so a failure leaves the live system as it was.
+ * Turns the live changes into a new image (the root's image plus one layer), ends the live overlay,
+ * and with `deploy` makes the image the next boot's deployment. The layer is made from a copy of the
+ * upper, so a failure before the commit leaves the live system as it was.
  */
 export async function liveCommit(
   ctx: AptLayerContext,
-  request: { root: string; message: string; target?: string },
+  request: LiveCommitRequest,
 ): Promise<LiveCommitResult> {
   const root = await checkRoot(request.root);
   const dirs = liveDirs(ctx, root);
@@ -263,6 +279,11 @@ export async function liveCommit(
       },
     );
     await dropOverlay(root, dirs);
-    return { image, deployment: "not-attempted" as const };
+    if (!request.deploy) return { image, deployment: "not-attempted" as const };
+    try {
+      return { image, deployment: { staged: await request.deploy(image) } };
+    } catch (error) {
+      throw liveDeployFailed(formatImageRef(target), image.manifestDigest, error);
+    }
   });
 }

@@ -43,7 +43,18 @@ describe("live overlay", () => {
     await liveInstall(ctx, { root, packages: ["less"] });
     expect((await liveStatus(ctx, root)).installed).toEqual(["jq", "less"]);
 
-    const { image } = await liveCommit(ctx, { root, message: "jq and less", target: "live/1" });
+    const deployed: string[] = [];
+    const { image, deployment } = await liveCommit(ctx, {
+      root,
+      message: "jq and less",
+      target: "live/1",
+      deploy: async (committed) => {
+        deployed.push(committed.manifestDigest);
+        return "default/live-1";
+      },
+    });
+    expect(deployed).toEqual([image.manifestDigest]);
+    expect(deployment).toEqual({ staged: "default/live-1" });
     expect(image.labels[LABELS.message]).toBe("jq and less");
     expect(image.layers).toHaveLength(2);
     const names = (await listImagePackages(ctx.store, "live/1")).packages.map((p) => p.name);
@@ -53,6 +64,24 @@ describe("live overlay", () => {
     expect(await exists("usr/bin/jq")).toBe(false);
     expect((await mountsBelow(root)).filter((m) => m.mountPoint !== root)).toEqual([]);
     expect(await hostState()).toEqual(before);
+  });
+
+  it("keeps-the-committed-image-and-names-it-when-deploying-fails", async () => {
+    await liveInstall(ctx, { root, base, packages: ["jq"] });
+    const failing = liveCommit(ctx, {
+      root,
+      message: "jq",
+      target: "live/2",
+      deploy: async () => {
+        throw new Error("no sysroot");
+      },
+    });
+    await expect(failing).rejects.toMatchObject({
+      code: "LIVE_DEPLOY_FAILED",
+      message: expect.stringContaining("live:2"),
+    });
+    expect((await listImagePackages(ctx.store, "live/2")).packages.map((p) => p.name)).toContain("jq");
+    expect((await liveStatus(ctx, root)).active).toBe(false);
   });
 
   it("rolls-back-live-changes", async () => {

@@ -75,7 +75,9 @@ export const liveCommitCommand = defineCommand({
         deployment: result.deployment,
       },
       (d) =>
-        `${d.image} ${d.manifestDigest}\n  deploy it for the next boot with bootc (switch to ${d.image})`,
+        d.deployment === "not-attempted"
+          ? `${d.image} ${d.manifestDigest}\n  deploy it for the next boot with: particle-bootc switch ${d.manifestDigest}`
+          : `${d.image} ${d.manifestDigest}\n  staged ${d.deployment.staged} for the next boot`,
     );
     return 0;
   },
