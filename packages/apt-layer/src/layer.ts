@@ -4,7 +4,7 @@ import { type AptOptions, applyWithApt, aptUpdate, download, plannedDebBytes, re
 import type { PlanAction } from "./apt-plan.js";
 import { BuildEnvironment } from "./build-env/environment.js";
 import { type AptLayerContext, buildDirs, statePaths, type TransactionScope } from "./context.js";
-import { loadInstalledPackages } from "./dpkg-status.js";
+import { type InstalledPackage, loadInstalledPackages } from "./dpkg-status.js";
 import { imageExists } from "./errors.js";
 import { formatImageRef, type ImageRef, packageNameOf } from "./names.js";
 import { loadOsRelease } from "./os-release.js";
@@ -58,11 +58,34 @@ export function mergeRequests(
   return { requested: [...new Set(requested)].sort(), removed: [...new Set(removed)].sort() };
 }
 
-/** A base's own labels carry over, except apt-layer's, which describe the base's build, not this one. */
-function inheritedLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(labels).filter(([key]) => !key.startsWith("dev.particle.apt-layer.")),
-  );
+/**
+ * Labels of an image made by adding one layer to `base` (pure): the base's own labels carry over
+ * (its version, its OCI metadata), except apt-layer's, which describe the base's build and are
+ * replaced by this one's; then `extra`.
+ */
+export function layeredLabels(
+  base: ImageInfo,
+  build: {
+    install: readonly string[];
+    remove: readonly string[];
+    packages: readonly InstalledPackage[];
+    os: string;
+  },
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const { requested, removed } = mergeRequests(base.labels, build.install, build.remove);
+  return {
+    ...Object.fromEntries(
+      Object.entries(base.labels).filter(([key]) => !key.startsWith("dev.particle.apt-layer.")),
+    ),
+    [LABELS.requested]: JSON.stringify(requested),
+    [LABELS.removed]: JSON.stringify(removed),
+    [LABELS.packages]: encodePackageList(build.packages),
+    [LABELS.base]: `${base.name}:${base.tag}`,
+    [LABELS.baseDigest]: base.manifestDigest,
+    [LABELS.os]: build.os,
+    ...extra,
+  };
 }
 
 /**
@@ -102,7 +125,7 @@ export async function buildLayer(
     sourceDateEpoch: ctx.sourceDateEpoch,
   });
   let plan: PlanAction[] = [];
-  let packages: Awaited<ReturnType<typeof loadInstalledPackages>>;
+  let packages: InstalledPackage[];
   let osId: string;
   try {
     if (request.customize) {
@@ -133,23 +156,13 @@ export async function buildLayer(
   const layer = await createTreeLayer(ctx, scope, path.join(dirs.env, "upper"));
   if (tenant !== undefined && tenantEntry !== undefined)
     await checkTenantQuota(ctx.store, tenant, tenantEntry, [...base.layers, layer]);
-  const { requested, removed } = mergeRequests(base.labels, install, remove);
   const image = await ctx.store.commitImage({
     name: request.target.name,
     tag: request.target.tag,
     layers: [...base.layers, layer],
     parent: base.manifestDigest,
     builtBy: "apt-layer",
-    labels: {
-      ...inheritedLabels(base.labels),
-      [LABELS.requested]: JSON.stringify(requested),
-      [LABELS.removed]: JSON.stringify(removed),
-      [LABELS.packages]: encodePackageList(packages),
-      [LABELS.base]: `${base.name}:${base.tag}`,
-      [LABELS.baseDigest]: base.manifestDigest,
-      [LABELS.os]: osId,
-      ...request.labels,
-    },
+    labels: layeredLabels(base, { install, remove, packages, os: osId }, request.labels),
   });
   await tx.step("committed");
   stage(`committed ${targetRef}`);

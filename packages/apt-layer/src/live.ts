@@ -18,9 +18,9 @@ import { type AptLayerContext, statePaths, withTransaction } from "./context.js"
 import { loadInstalledPackages } from "./dpkg-status.js";
 import { liveDeployFailed, liveNotActive } from "./errors.js";
 import { storeRef } from "./install.js";
-import { mergeRequests } from "./layer.js";
+import { layeredLabels } from "./layer.js";
 import { formatImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
-import { decodePackageList, diffPackageLists, encodePackageList, type PackageDiff } from "./package-list.js";
+import { decodePackageList, diffPackageLists, type PackageDiff } from "./package-list.js";
 import { API_VERSION, LABELS, LiveState } from "./spec.js";
 import type { ImageInfo } from "./store.js";
 import { createTreeLayer } from "./tree-layer.js";
@@ -256,7 +256,6 @@ export async function liveCommit(
         await run("cp", ["-a", "--", dirs.upper, snapshot]);
         await scope.tx.step("snapshot");
         const packages = await loadInstalledPackages(root);
-        const { requested, removed } = mergeRequests(base.labels, state.installed, []);
         const layer = await createTreeLayer(ctx, scope, snapshot);
         const image = await ctx.store.commitImage({
           name: target.name,
@@ -264,15 +263,11 @@ export async function liveCommit(
           layers: [...base.layers, layer],
           parent: base.manifestDigest,
           builtBy: "apt-layer",
-          labels: {
-            [LABELS.requested]: JSON.stringify(requested),
-            [LABELS.removed]: JSON.stringify(removed),
-            [LABELS.packages]: encodePackageList(packages),
-            [LABELS.base]: `${base.name}:${base.tag}`,
-            [LABELS.baseDigest]: base.manifestDigest,
-            [LABELS.os]: base.labels[LABELS.os] ?? "debian",
-            [LABELS.message]: request.message,
-          },
+          labels: layeredLabels(
+            base,
+            { install: state.installed, remove: [], packages, os: base.labels[LABELS.os] ?? "debian" },
+            { [LABELS.message]: request.message },
+          ),
         });
         await scope.tx.step("committed");
         return image;

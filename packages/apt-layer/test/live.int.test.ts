@@ -24,6 +24,15 @@ const exists = (p: string) =>
 beforeAll(async () => {
   requireRoot();
   ({ dir, ctx, base } = await layerFixture("live", { scope: "manual" }));
+  // A base with labels of its own (bootc reads the version), which a live commit must carry over.
+  const imported = await ctx.store.resolve(base);
+  await ctx.store.commitImage({
+    name: "debian",
+    tag: "versioned",
+    layers: [...imported.layers],
+    labels: { ...imported.labels, "org.opencontainers.image.version": "12.0" },
+  });
+  base = "debian:versioned";
   // The "running system": the base image mounted read-only, as a booted Particle root is.
   root = path.join(dir, "root");
   await fs.mkdir(root);
@@ -56,6 +65,8 @@ describe("live overlay", () => {
     expect(deployed).toEqual([image.manifestDigest]);
     expect(deployment).toEqual({ staged: "default/live-1" });
     expect(image.labels[LABELS.message]).toBe("jq and less");
+    expect(image.labels["org.opencontainers.image.version"]).toBe("12.0");
+    expect(JSON.parse(image.labels[LABELS.requested] ?? "")).toEqual(["jq", "less"]);
     expect(image.layers).toHaveLength(2);
     const names = (await listImagePackages(ctx.store, "live/1")).packages.map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(["jq", "less"]));
