@@ -1,9 +1,9 @@
 import path from "node:path";
 import { unmount } from "@particle/runtime";
-import { bootloaderImage, bootVm, requireRoot, scratchDir } from "@particle/test-kit";
+import { bootloaderImage, bootVm, requireRoot } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installBootloader, validateBootloader, writeBootEntries } from "../src/index.js";
-import { biosDisk, markerEntry, mountPartition, stageKernel } from "./fixtures.js";
+import { markerEntry, mountedBiosDisk, stageKernel } from "./fixtures.js";
 
 let image: string;
 beforeAll(async () => {
@@ -13,12 +13,7 @@ beforeAll(async () => {
 
 describe("extlinux", () => {
   it("boots-a-trial-entry-once-then-the-default-under-seabios", async () => {
-    const dir = await scratchDir("extlinux");
-    const disk = path.join(dir, "disk.img");
-    const bootPart = await biosDisk(disk);
-    const boot = path.join(dir, "boot");
-    await mountPartition(disk, bootPart, boot);
-    const target = { boot, disk, bootPartition: 2 };
+    const { dir, disk, boot, target } = await mountedBiosDisk("extlinux");
     await installBootloader(target, { backend: "extlinux", source: image });
     const files = await stageKernel(image, boot);
     // syslinux cannot count: the trial entry is booted once through the ADV, the default stays on "good".

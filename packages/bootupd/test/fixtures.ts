@@ -11,7 +11,7 @@ import {
   SNAKEOIL_PASSPHRASE,
   scratchDir,
 } from "@particle/test-kit";
-import type { BootEntryInput, SigningKey } from "../src/index.js";
+import type { BootEntryInput, BootTarget, SigningKey } from "../src/index.js";
 
 /** The "user's key": the snakeoil key that OVMF_VARS_4M.snakeoil.fd enrolls in db. */
 export const snakeoilSigning: SigningKey = {
@@ -60,7 +60,7 @@ export function markerEntry(
 }
 
 /** Loop-mounts the ext4 partition of a disk image at `mountPoint` (offset mount: no partition scanning needed). */
-export async function mountPartition(disk: string, partition: Partition, mountPoint: string): Promise<void> {
+async function mountPartition(disk: string, partition: Partition, mountPoint: string): Promise<void> {
   await fs.mkdir(mountPoint, { recursive: true });
   await mount({
     source: disk,
@@ -70,13 +70,22 @@ export async function mountPartition(disk: string, partition: Partition, mountPo
   });
 }
 
-/** A GPT disk for BIOS bootloaders: a 1 MiB BIOS boot partition and an ext4 boot partition (number 2). */
-export async function biosDisk(file: string): Promise<Partition> {
-  const table = await createDiskImage(file, [
+/**
+ * A GPT disk image for BIOS bootloaders in a scratch dir: a 1 MiB BIOS boot partition and an ext4
+ * boot partition, mounted at DIR/boot. Returns the bootloader target (disk, boot, partition 2).
+ */
+export async function mountedBiosDisk(
+  name: string,
+): Promise<{ dir: string; disk: string; boot: string; target: BootTarget }> {
+  const dir = await scratchDir(name);
+  const disk = path.join(dir, "disk.img");
+  const table = await createDiskImage(disk, [
     { sizeMiB: 1, type: "bios-boot", name: "bios" },
     { sizeMiB: 64, type: "linux", name: "boot", content: { type: "ext4", label: "boot" } },
   ]);
-  const boot = table[1];
-  if (boot === undefined) throw new Error("the boot partition is missing");
-  return boot;
+  const bootPart = table[1];
+  if (bootPart === undefined) throw new Error("the boot partition is missing");
+  const boot = path.join(dir, "boot");
+  await mountPartition(disk, bootPart, boot);
+  return { dir, disk, boot, target: { boot, disk, bootPartition: bootPart.number } };
 }

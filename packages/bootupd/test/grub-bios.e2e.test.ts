@@ -1,11 +1,11 @@
 import path from "node:path";
 import { unmount } from "@particle/runtime";
-import { bootloaderImage, bootVm, requireRoot, scratchDir } from "@particle/test-kit";
+import { bootloaderImage, bootVm, requireRoot } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mbrCoreSector } from "../src/bios-boot-code.js";
 import { readAt } from "../src/block-device.js";
 import { installBootloader, updateBootloader, validateBootloader, writeBootEntries } from "../src/index.js";
-import { biosDisk, markerEntry, mountPartition, stageKernel } from "./fixtures.js";
+import { markerEntry, mountedBiosDisk, stageKernel } from "./fixtures.js";
 
 let image: string;
 beforeAll(async () => {
@@ -15,12 +15,7 @@ beforeAll(async () => {
 
 describe("grub-bios", () => {
   it("boots-under-seabios-from-the-updated-core-slot-and-falls-back-when-the-counter-runs-out", async () => {
-    const dir = await scratchDir("grub-bios");
-    const disk = path.join(dir, "disk.img");
-    const bootPart = await biosDisk(disk);
-    const boot = path.join(dir, "boot");
-    await mountPartition(disk, bootPart, boot);
-    const target = { boot, disk, bootPartition: 2 };
+    const { dir, disk, boot, target } = await mountedBiosDisk("grub-bios");
     const report = await installBootloader(target, { backend: "grub-bios", source: image });
     expect(report.bootCode.map((c) => c.what)).toEqual(["mbr", "core.img"]);
     // An update writes core.img into the other half of the BIOS boot partition, then switches the MBR.
