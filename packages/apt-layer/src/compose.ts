@@ -5,6 +5,7 @@ import { canonicalJson } from "./audit.js";
 import { type BootstrapDefaults, bootstrapImage } from "./bootstrap.js";
 import { BuildEnvironment } from "./build-env/environment.js";
 import { type AptLayerContext, buildDirs, statePaths, withTransaction } from "./context.js";
+import { keyFetchFailed } from "./errors.js";
 import { storeRef } from "./install.js";
 import { buildLayer } from "./layer.js";
 import { formatImageRef, type ImageRef } from "./names.js";
@@ -35,9 +36,15 @@ export async function resolveSources(
   return resolved;
 }
 
-async function fetchKey(url: string): Promise<string> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`fetching ${url}: HTTP ${response.status}`);
+/** Fetches a recipe source's signing key; every failure is KEY_FETCH_FAILED naming the URL. */
+export async function fetchKey(url: string): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw keyFetchFailed(url, error instanceof Error ? error.message : String(error), error);
+  }
+  if (!response.ok) throw keyFetchFailed(url, `HTTP ${response.status}`);
   return response.text();
 }
 

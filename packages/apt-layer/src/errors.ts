@@ -121,6 +121,17 @@ export function recipeInvalid(file: string, issues: readonly string[]): Particle
   });
 }
 
+export function keyFetchFailed(url: string, why: string, cause?: unknown): ParticleError {
+  return new ParticleError({
+    code: "KEY_FETCH_FAILED",
+    message: `fetching the apt signing key ${url} failed: ${why}`,
+    hint: "Check the recipe's key URL and the network, or embed the key in the recipe as `armored:`; nothing was built.",
+    context: { url },
+    exit: "unavailable",
+    cause,
+  });
+}
+
 export function liveNotActive(root: string): ParticleError {
   return new ParticleError({
     code: "LIVE_NOT_ACTIVE",

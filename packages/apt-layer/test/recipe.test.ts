@@ -1,7 +1,9 @@
 import { promises as fs } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { resolveSources, stepKey } from "../src/compose.js";
+import { fetchKey, resolveSources, stepKey } from "../src/compose.js";
 import { parseRecipeYaml } from "../src/recipe.js";
 import { recipeSteps, sourcesFile } from "../src/recipe-steps.js";
 
@@ -112,5 +114,23 @@ describe("recipe steps and cache keys", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("names the URL with a code when a key cannot be fetched", async () => {
+    const server = http.createServer((_, res) => res.writeHead(404).end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await expect(fetchKey(`http://127.0.0.1:${port}/key.asc`)).rejects.toMatchObject({
+        code: "KEY_FETCH_FAILED",
+        message: expect.stringContaining("HTTP 404"),
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // Nothing listens there any more: a network failure gets the same code.
+    await expect(fetchKey(`http://127.0.0.1:${port}/key.asc`)).rejects.toMatchObject({
+      code: "KEY_FETCH_FAILED",
+    });
   });
 });
