@@ -2,12 +2,11 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { Store } from "@particle/composefs";
 import { run } from "@particle/runtime";
-import { requireRoot, scratchDir } from "@particle/test-kit";
+import { type OciSchemaName, ociSchemaErrors, requireRoot, scratchDir } from "@particle/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportImage, importImage, OciLayoutDir } from "../src/index.js";
 import { CAPABILITY } from "./fixtures/archives.js";
 import { buildTestImage, diffSignatures, treeSignature } from "./helpers/image.js";
-import { schemaErrors } from "./helpers/schemas.js";
 
 /**
  * Export and import against real peers: skopeo reads and copies what we write, umoci unpacks it to
@@ -65,13 +64,13 @@ describe("export and import with skopeo and umoci", () => {
     ]);
     const layout = await OciLayoutDir.open(out);
     const index = await layout.readIndex();
-    expect(schemaErrors("image-index-schema.json", index)).toEqual([]);
+    expect(ociSchemaErrors("image-index-schema.json", index)).toEqual([]);
     const manifest = JSON.parse(
       (await layout.readBlob(index.manifests[0] as { digest: string; size: number })).toString(),
     );
-    expect(schemaErrors("image-manifest-schema.json", manifest)).toEqual([]);
+    expect(ociSchemaErrors("image-manifest-schema.json", manifest)).toEqual([]);
     expect(
-      schemaErrors("config-schema.json", JSON.parse((await layout.readBlob(manifest.config)).toString())),
+      ociSchemaErrors("config-schema.json", JSON.parse((await layout.readBlob(manifest.config)).toString())),
     ).toEqual([]);
     const { stdout } = await run("skopeo", ["inspect", `oci:${out}:1`]);
     const inspected = JSON.parse(stdout) as { Digest: string; Layers: string[]; Architecture: string };

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
+import { type OciSchemaName, ociSchemaErrors } from "@particle/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   canonicalJson,
@@ -15,7 +16,6 @@ import {
   parseImageManifest,
   selectPlatform,
 } from "../src/index.js";
-import { schemaErrors } from "./helpers/schemas.js";
 
 const temps: string[] = [];
 afterEach(async () => {
@@ -56,14 +56,14 @@ describe("zod schemas agree with the OCI JSON Schemas", () => {
     await layout.setRef(manifestDesc, "v2");
     const index = JSON.parse(await fs.readFile(path.join(dir, "index.json"), "utf8"));
     expect(
-      schemaErrors(
+      ociSchemaErrors(
         "image-layout-schema.json",
         JSON.parse(await fs.readFile(path.join(dir, "oci-layout"), "utf8")),
       ),
     ).toEqual([]);
-    expect(schemaErrors("image-index-schema.json", index)).toEqual([]);
-    expect(schemaErrors("image-manifest-schema.json", manifest)).toEqual([]);
-    expect(schemaErrors("config-schema.json", config)).toEqual([]);
+    expect(ociSchemaErrors("image-index-schema.json", index)).toEqual([]);
+    expect(ociSchemaErrors("image-manifest-schema.json", manifest)).toEqual([]);
+    expect(ociSchemaErrors("config-schema.json", config)).toEqual([]);
     expect(
       OciIndex.parse(index).manifests.map((m) => m.annotations?.["org.opencontainers.image.ref.name"]),
     ).toEqual(["v1", "v2"]);
@@ -73,12 +73,14 @@ describe("zod schemas agree with the OCI JSON Schemas", () => {
   });
 
   it("checks created as an RFC 3339 date-time", () => {
-    expect(schemaErrors("config-schema.json", { ...config, created: "yesterday" }).length).toBeGreaterThan(0);
+    expect(ociSchemaErrors("config-schema.json", { ...config, created: "yesterday" }).length).toBeGreaterThan(
+      0,
+    );
   });
 
   it("the schemas can fail: a manifest without layers' digests is rejected by both", () => {
     const bad = { schemaVersion: 2, config: { mediaType: MediaType.ociConfig, size: 1 }, layers: [] };
-    expect(schemaErrors("image-manifest-schema.json", bad).length).toBeGreaterThan(0);
+    expect(ociSchemaErrors("image-manifest-schema.json", bad).length).toBeGreaterThan(0);
     expect(OciManifest.safeParse(bad).success).toBe(false);
   });
 

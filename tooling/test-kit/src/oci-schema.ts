@@ -33,6 +33,9 @@ let ajv: Ajv | undefined;
 function compiler(): Ajv {
   if (ajv) return ajv;
   ajv = new Ajv({ allErrors: true, strict: false });
+  // RFC 3339 as the image spec requires for `created` (ajv-formats is not needed for two formats).
+  ajv.addFormat("date-time", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$/i);
+  ajv.addFormat("uri", (value: string) => URL.canParse(value));
   for (const file of readdirSync(SCHEMA_DIR).filter((f) => f.endsWith(".json"))) {
     ajv.addSchema(
       withoutIds(JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), "utf8"))) as object,
