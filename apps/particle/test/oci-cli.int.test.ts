@@ -1,10 +1,9 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { Store } from "@particle/composefs";
-import { requireRoot, scratchDir } from "@particle/test-kit";
+import { requireRoot, scratchDir, startRegistry, type TestRegistry } from "@particle/test-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRegistry, type TestRegistry } from "../../../packages/oci/test/helpers/registry.js";
 
 const BIN = path.resolve(__dirname, "../dist/particle.mjs");
 

@@ -2,11 +2,16 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { type ImageInfo, Store } from "@particle/composefs";
 import { run } from "@particle/runtime";
-import { destroyScratch, requireRoot, scratchDir } from "@particle/test-kit";
+import {
+  destroyScratch,
+  requireRoot,
+  scratchDir,
+  startRegistry,
+  type TestRegistry,
+} from "@particle/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Annotation, exportImage, importImage, OciLayoutDir } from "../src/index.js";
 import { buildTestImage, diffSignatures, treeSignature } from "./helpers/image.js";
-import { startRegistry, type TestRegistry } from "./helpers/registry.js";
 import { upgradeOnePackage } from "./helpers/upgrade.js";
 
 /** Push and pull through a real docker-registry, native artifacts, and package-chunked exports. */

@@ -1,11 +1,16 @@
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import { destroyScratch, requireRoot, scratchDir } from "@particle/test-kit";
+import {
+  destroyScratch,
+  requireRoot,
+  scratchDir,
+  startRegistry,
+  type TestRegistry,
+} from "@particle/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { descriptorOf } from "../src/image/documents.js";
 import { Credentials, openSource, parseTransportRef, RegistryClient } from "../src/index.js";
 import { MediaType } from "../src/spec.js";
-import { startRegistry, type TestRegistry } from "./helpers/registry.js";
 
 const blob = (text: string) => {
   const bytes = Buffer.from(text);

@@ -1,5 +1,6 @@
 export { detachLoopDevicesUnder, loopDevicesUnder } from "./loop.js";
 export { type OciSchemaName, ociSchemaErrors } from "./oci-schema.js";
+export { startRegistry, type TestRegistry } from "./registry.js";
 export { CACHE_ROOT, DEBIAN_MIRROR, debianRootfs, type RootfsSpec } from "./rootfs.js";
 export { destroyScratch, requireRoot, SCRATCH_ROOT, scratchDir } from "./scratch.js";
 export { BOOTLOADER_IMAGE_PACKAGES, bootloaderImage } from "./vm/boot-image.js";
