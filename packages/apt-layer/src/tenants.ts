@@ -61,14 +61,21 @@ export function authorizeTenant(tenants: TenantsFile, tenant: string, caller: Ca
   return entry;
 }
 
-/** Bytes of distinct layers referenced by a tenant's images. */
-export async function tenantUsage(store: ImageStore, tenant: string): Promise<number> {
+/** The distinct layers (digest → size) that a tenant's images reference. */
+async function tenantLayers(store: ImageStore, tenant: string): Promise<Map<string, number>> {
   const layers = new Map<string, number>();
   for (const image of await store.list()) {
     if (!image.name.startsWith(`${tenant}/`)) continue;
     for (const layer of image.layers) layers.set(layer.digest, layer.size);
   }
-  return [...layers.values()].reduce((a, b) => a + b, 0);
+  return layers;
+}
+
+const total = (sizes: Iterable<number>) => [...sizes].reduce((a, b) => a + b, 0);
+
+/** Bytes of distinct layers referenced by a tenant's images. */
+export async function tenantUsage(store: ImageStore, tenant: string): Promise<number> {
+  return total((await tenantLayers(store, tenant)).values());
 }
 
 export interface TenantUsage extends Tenant {
@@ -92,9 +99,8 @@ export async function checkTenantQuota(
   entry: Tenant,
   newLayers: readonly { digest: string; size: number }[],
 ): Promise<void> {
-  const images = (await store.list()).filter((i) => i.name.startsWith(`${tenant}/`));
-  const known = new Set(images.flatMap((i) => i.layers.map((l) => l.digest)));
-  const used = await tenantUsage(store, tenant);
-  const add = newLayers.filter((l) => !known.has(l.digest)).reduce((a, l) => a + l.size, 0);
+  const known = await tenantLayers(store, tenant);
+  const used = total(known.values());
+  const add = total(newLayers.filter((l) => !known.has(l.digest)).map((l) => l.size));
   if (used + add > entry.quotaBytes) throw quotaExceeded(tenant, used, add, entry.quotaBytes);
 }
