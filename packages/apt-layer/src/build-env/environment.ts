@@ -187,7 +187,8 @@ async function noLinkPath(root: string, rel: string): Promise<string> {
 async function isRegularFile(p: string): Promise<boolean> {
   try {
     return (await fs.lstat(p)).isFile();
-  } catch {
-    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
   }
 }
