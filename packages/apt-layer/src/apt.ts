@@ -37,6 +37,11 @@ function recommendArgs(options: AptOptions): string[] {
   return options.recommends === false ? ["--no-install-recommends"] : [];
 }
 
+/** One apt-get transaction's package arguments: `pkg-` means "remove pkg" to `apt-get install`. */
+function packageArgs(install: readonly string[], remove: readonly string[]): string[] {
+  return ["--", ...install, ...remove.map((r) => `${packageNameOf(r)}-`)];
+}
+
 async function apt(env: BuildEnvironment, what: string, args: readonly string[], network = false) {
   try {
     return await env.run([...APT, ...args], { network });
@@ -60,15 +65,7 @@ export async function resolvePlan(
   remove: readonly string[] = [],
   options: AptOptions = {},
 ): Promise<PlanAction[]> {
-  // apt-get install accepts `pkg-` to mean "remove pkg" in the same transaction.
-  const args = [
-    "install",
-    "-s",
-    ...recommendArgs(options),
-    "--",
-    ...install,
-    ...remove.map((r) => `${packageNameOf(r)}-`),
-  ];
+  const args = ["install", "-s", ...recommendArgs(options), ...packageArgs(install, remove)];
   try {
     const { stdout } = await env.run([...APT, ...args]);
     return parseAptSimulation(stdout);
@@ -102,15 +99,12 @@ export async function applyWithApt(
   remove: readonly string[],
   options: AptOptions = {},
 ): Promise<void> {
-  const args = [
+  await apt(env, "installing packages", [
     "install",
     "--no-download",
     ...recommendArgs(options),
-    "--",
-    ...install,
-    ...remove.map((r) => `${packageNameOf(r)}-`),
-  ];
-  await apt(env, "installing packages", args);
+    ...packageArgs(install, remove),
+  ]);
 }
 
 /** The cached .deb that apt downloaded for one planned install (apt escapes an epoch's colon). */
