@@ -117,9 +117,13 @@ export async function plannedDebBytes(aptCache: string, plan: readonly PlanActio
   let total = 0;
   for (const action of plan) {
     if (action.action !== "install") continue;
+    // A .deb missing under its expected name counts as 0 (the estimate errs low); other errors surface.
     const stat = await fs
       .stat(path.join(aptCache, "archives", path.basename(debPath(action))))
-      .catch(() => undefined);
+      .catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return undefined;
+        throw error;
+      });
     total += stat?.size ?? 0;
   }
   return total;
