@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { BootEntrySet } from "@particle/bootc";
+import { BootEntrySet, deploymentOfTag } from "@particle/bootc";
+import { Store } from "@particle/composefs";
 import { requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { baseTree, world } from "./support/cli.js";
@@ -13,6 +14,7 @@ const FAILPOINTS: [string, "A" | "B"][] = [
   ["bootc.stage/image-checked", "A"],
   ["bootc.stage/kernel-installed", "A"],
   ["bootc.stage/prepared", "A"],
+  ["bootc.stage/image-referenced", "A"],
   ["bootc.stage/deployed", "A"],
   ["bootc.stage/commit", "A"],
   ["bootc.finalize/begin", "A"],
@@ -42,6 +44,24 @@ async function expectBootable(sysroot: string): Promise<BootEntrySet> {
     }
   }
   return set;
+}
+
+/** The deployments the store keeps tagged for gc, as `<stateroot>/<id>`. */
+async function deployTags(sysroot: string): Promise<string[]> {
+  const store = await Store.open(path.join(sysroot, "particle/store"));
+  return (await store.list())
+    .map((i) => deploymentOfTag(i.name, i.tag))
+    .filter((d): d is string => d !== undefined)
+    .sort();
+}
+
+async function deploymentsOf(sysroot: string): Promise<string[]> {
+  const root = path.join(sysroot, "particle/deploy/default");
+  const names = await fs.readdir(root);
+  return names
+    .filter((n) => n !== "var" && !n.startsWith(".") && !n.endsWith(".json"))
+    .map((n) => `default/${n}`)
+    .sort();
 }
 
 describe("upgrade killed at any step", () => {
@@ -84,6 +104,7 @@ describe("upgrade killed at any step", () => {
       expect(
         (await fs.readdir(path.join(w.sysroot, "particle/deploy/default"))).filter((n) => n.startsWith(".")),
       ).toEqual([]);
+      expect(await deployTags(w.sysroot)).toEqual(await deploymentsOf(w.sysroot));
       const again = await w.bootc(["upgrade", ...sr]);
       expect(again.exitCode, again.stderr).toBe(isA ? 0 : 77);
       const final = await expectBootable(w.sysroot);

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fsyncDir } from "@particle/runtime";
 import { clearScratch } from "./image-mount.js";
 import { deploymentRef } from "./layout.js";
+import { releaseImages } from "./store-refs.js";
 import type { Sysroot } from "./sysroot.js";
 
 export interface CleanupResult {
@@ -30,7 +31,10 @@ export function deploymentsToKeep(input: {
   ]);
 }
 
-/** Removes deployments nothing refers to, and kernels no kept deployment uses. */
+/**
+ * Removes deployments nothing refers to, kernels no kept deployment uses, and the store tags of
+ * deployments that are gone (their images are then the store gc's to free).
+ */
 export async function cleanup(sysroot: Sysroot): Promise<CleanupResult> {
   return sysroot.locked("cleaning up deployments", () => cleanupLocked(sysroot));
 }
@@ -75,6 +79,11 @@ export async function cleanupLocked(sysroot: Sysroot): Promise<CleanupResult> {
     await fs.rm(path.join(layout.kernels, name), { recursive: true, force: true });
     kernels.push(name);
   }
+  // After the deployments are gone: a crash before this leaves tags that the next cleanup removes.
+  await releaseImages(
+    sysroot.store,
+    new Set([...deployments.keys()].filter((ref) => !removed.includes(ref))),
+  );
   await clearScratch(layout);
   return { deployments: removed, kernels };
 }

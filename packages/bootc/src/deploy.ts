@@ -28,6 +28,7 @@ import {
   StaterootName,
 } from "./spec.js";
 import { LAYER_FS_TYPES, type StoreImage } from "./store.js";
+import { referenceImage } from "./store-refs.js";
 import type { Sysroot } from "./sysroot.js";
 
 /** How many times a new default may fail to boot before the bootloader falls back. */
@@ -139,6 +140,9 @@ export async function stageDeployment(sysroot: Sysroot, options: StageOptions): 
     await writeJsonAtomic(path.join(temp, "origin.json"), origin);
     await fsyncDir(temp);
     await tx.step("prepared");
+    // Tagged before the deployment appears: gc never sees a deployment whose image it may free.
+    await referenceImage(sysroot.store, image.manifestDigest, stateroot, id);
+    await tx.step("image-referenced");
     await renameDurable(temp, layout.deployment(stateroot, id));
     await tx.step("deployed");
     // /etc is merged within a stateroot only: another stateroot starts from the image's /etc.

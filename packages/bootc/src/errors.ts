@@ -113,4 +113,12 @@ export const BootcErrors = {
       context: { reference },
       exit: "usage",
     }),
+  imageNotReferenced: (manifestDigest: string) =>
+    new ParticleError({
+      code: "IMAGE_NOT_REFERENCEABLE",
+      message: `image ${manifestDigest} cannot be tagged for its deployment: committing it again gives another manifest, so the store's gc could free it`,
+      hint: "Import or commit the image into the store again (e.g. `particle-composefs create` or `particle-bootc switch` with a transport reference), then deploy it.",
+      context: { image: manifestDigest },
+      exit: "invalidInput",
+    }),
 };

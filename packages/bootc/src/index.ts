@@ -71,7 +71,8 @@ export {
   StaterootName,
 } from "./spec.js";
 export { hostStatus, status } from "./status.js";
-export type { DeployStore, StoreDescriptor, StoreImage } from "./store.js";
+export type { DeployStore, StoreCommit, StoreDescriptor, StoreImage } from "./store.js";
+export { DEPLOY_TAG_NAME, deploymentOfTag, deploymentTag, releaseImages } from "./store-refs.js";
 export { Sysroot, type SysrootOptions } from "./sysroot.js";
 export {
   fetchImage,

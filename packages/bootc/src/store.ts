@@ -17,10 +17,26 @@ export interface StoreImage {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** What committing an image again needs (see store-refs.ts). */
+export interface StoreCommit {
+  readonly name: string;
+  readonly tag: string;
+  readonly layers: readonly StoreDescriptor[];
+  readonly annotations?: Record<string, string>;
+  readonly created?: string;
+  readonly config?: Record<string, unknown>;
+  readonly architecture?: string;
+}
+
 export interface DeployStore {
   readonly root: string;
   /** "name:tag", "name" or "sha256:<manifest digest>". */
   resolve(ref: string): Promise<StoreImage>;
+  /** Every current tag. */
+  list(): Promise<readonly StoreImage[]>;
+  commitImage(input: StoreCommit): Promise<StoreImage>;
+  /** Removes a tag; its blobs stay until the store's gc. */
+  remove(ref: string): Promise<unknown>;
   blobPath(digest: string): string;
   /** Mounts the image read-only at `target`. */
   mount(ref: string, target: string): Promise<unknown>;

@@ -1,11 +1,13 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { Store } from "@particle/composefs";
-import { mountOverlay, run } from "@particle/runtime";
+import { mountOverlay, pathExists, run } from "@particle/runtime";
 import { requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   cleanup,
+  DEPLOY_TAG_NAME,
+  deploymentTag,
   finalizeStaged,
   initSysroot,
   listKargs,
@@ -82,6 +84,57 @@ describe("deploy", () => {
     await cleanup(sysroot);
     expect((await fs.readdir(sysroot.layout.stateroot("default"))).filter((n) => n !== "var")).toEqual([]);
     expect(await sysroot.entrySet()).toBeUndefined();
+  });
+});
+
+describe("deployed images and the store's gc", () => {
+  it("store-gc-keeps-deployed-images: gc frees a deployment's layers only after cleanup removed it", async () => {
+    const { dir, sysroot, store } = await setup("bootc-store-gc");
+    const blobExists = (digest: string) => pathExists(store.blobPath(digest));
+    await makeImage(store, dir, "os:a", baseTree("1"), "1");
+    const a = await switchImage(sysroot, { reference: "os:a", finalize: true });
+    const layerA = a.origin.layers[0]?.digest as string;
+    expect(await store.resolve(deploymentTag(a.origin.stateroot, a.origin.id))).toMatchObject({
+      manifestDigest: a.origin.image.manifestDigest,
+    });
+    // The user's own tag goes: only the deployment still refers to the image.
+    await store.remove("os:a");
+    const kept = await store.gc({ minAgeMs: 0, keepHistory: 0 });
+    expect(kept.removed.map((b) => b.digest)).not.toContain(layerA);
+    expect(await blobExists(layerA)).toBe(true);
+    const target = path.join(dir, "mnt-a");
+    await fs.mkdir(target);
+    await store.mount(a.origin.image.manifestDigest, target);
+    try {
+      expect(await fs.readFile(path.join(target, "etc/os-release"), "utf8")).toBe("VERSION_ID=1\n");
+    } finally {
+      await store.unmount(target);
+    }
+
+    // Two newer deployments push `a` out of the entries; cleanup removes it and releases its tag.
+    for (const version of ["2", "3"]) {
+      await makeImage(store, dir, "os:a", baseTree(version), version);
+      await upgrade(sysroot, { finalize: true });
+    }
+    expect((await sysroot.deployments()).has(a.deployment)).toBe(false);
+    const tags = (await store.list()).filter((i) => i.name === DEPLOY_TAG_NAME).map((i) => i.tag);
+    expect(tags.sort()).toEqual(
+      [...(await sysroot.deployments()).values()].map((o) => `${o.stateroot}.${o.id}`).sort(),
+    );
+    const freed = await store.gc({ minAgeMs: 0, keepHistory: 0 });
+    expect(freed.removed.map((b) => b.digest)).toContain(layerA);
+    expect(await blobExists(layerA)).toBe(false);
+  });
+
+  it("a tag left by a stage killed before its deployment appeared is released by cleanup", async () => {
+    const { dir, sysroot, store } = await setup("bootc-store-orphan");
+    await makeImage(store, dir, "os:a", baseTree("1"), "1");
+    const a = await switchImage(sysroot, { reference: "os:a", finalize: true });
+    const image = await store.resolve("os:a");
+    await store.commitImage({ name: DEPLOY_TAG_NAME, tag: "default.gone-0", layers: image.layers });
+    expect((await cleanup(sysroot)).deployments).toEqual([]);
+    const tags = (await store.list()).filter((i) => i.name === DEPLOY_TAG_NAME).map((i) => i.tag);
+    expect(tags).toEqual([`${a.origin.stateroot}.${a.origin.id}`]);
   });
 });
 

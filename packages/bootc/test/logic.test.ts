@@ -3,7 +3,9 @@ import {
   type BootEntrySet,
   credentialsFor,
   type DeploymentOrigin,
+  deploymentOfTag,
   deploymentsToKeep,
+  deploymentTag,
   hostStatus,
   planBootComplete,
   trackingName,
@@ -108,5 +110,15 @@ describe("tracking names", () => {
     expect(trackingName("docker://h/r:a")).toBe(trackingName("docker://h/r:a"));
     expect(trackingName("docker://h/r:a")).not.toBe(trackingName("docker://h/r:b"));
     expect(trackingName("oci:/x:y")).toMatch(/^bootc\/tracked-[0-9a-f]{16}:latest$/);
+  });
+});
+
+describe("deployment tags in the store", () => {
+  it("name the deployment, and no other tag is taken for one", () => {
+    expect(deploymentTag("default", "0123456789ab-0")).toBe("particle-deploy:default.0123456789ab-0");
+    expect(deploymentOfTag("particle-deploy", "my_root-.0123456789ab-2")).toBe("my_root-/0123456789ab-2");
+    expect(deploymentOfTag("os", "default.0123456789ab-0")).toBeUndefined();
+    expect(deploymentOfTag("particle-deploy", "latest")).toBeUndefined();
+    expect(deploymentOfTag("particle-deploy", ".x")).toBeUndefined();
   });
 });

@@ -1,0 +1,90 @@
+import { promises as fs } from "node:fs";
+import { isParticleError } from "@particle/runtime";
+import { BootcErrors } from "./errors.js";
+import { deploymentRef } from "./layout.js";
+import type { DeployStore, StoreDescriptor } from "./store.js";
+
+/**
+ * Every deployment keeps its image tagged in the store as `particle-deploy:<stateroot>.<id>`, so that
+ * the store's gc (which keeps what tags reach) never frees a deployed image's manifest, config or
+ * layers. Stateroot and id never contain a dot, and both fit the OCI tag grammar; the stateroot
+ * cannot be part of the name, which allows no trailing '-' or '_'.
+ */
+export const DEPLOY_TAG_NAME = "particle-deploy";
+
+/** The store tag of a deployment (pure). */
+export function deploymentTag(stateroot: string, id: string): string {
+  return `${DEPLOY_TAG_NAME}:${stateroot}.${id}`;
+}
+
+/** The deployment (`<stateroot>/<id>`) a store tag belongs to, or undefined for any other tag (pure). */
+export function deploymentOfTag(name: string, tag: string): string | undefined {
+  if (name !== DEPLOY_TAG_NAME) return undefined;
+  const dot = tag.indexOf(".");
+  return dot <= 0 ? undefined : deploymentRef(tag.slice(0, dot), tag.slice(dot + 1));
+}
+
+/**
+ * Tags the exact manifest a deployment boots. The store has no "tag this digest" call, so the image is
+ * committed again from its own stored documents, which reproduces its manifest byte for byte; if it
+ * does not (a manifest the store did not write), the tag is removed and deploying is refused, since
+ * a tag on a look-alike manifest would leave the deployed one to gc.
+ */
+export async function referenceImage(
+  store: DeployStore,
+  manifestDigest: string,
+  stateroot: string,
+  id: string,
+): Promise<void> {
+  const manifest = JSON.parse(await fs.readFile(store.blobPath(manifestDigest), "utf8")) as StoredManifest;
+  const config = JSON.parse(
+    await fs.readFile(store.blobPath(manifest.config.digest), "utf8"),
+  ) as StoredConfig;
+  const created = manifest.annotations?.["org.opencontainers.image.created"] ?? config.created;
+  const committed = await store.commitImage({
+    name: DEPLOY_TAG_NAME,
+    tag: `${stateroot}.${id}`,
+    layers: manifest.layers,
+    ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
+    ...(created ? { created } : {}),
+    ...(config.config ? { config: config.config } : {}),
+    ...(config.architecture ? { architecture: config.architecture } : {}),
+  });
+  if (committed.manifestDigest !== manifestDigest) {
+    await store.remove(deploymentTag(stateroot, id));
+    throw BootcErrors.imageNotReferenced(manifestDigest);
+  }
+}
+
+/**
+ * Removes the store tags of deployments that no longer exist (after cleanup removed them, or left by
+ * a stage killed before its deployment appeared). Their images become gc's to free.
+ */
+export async function releaseImages(store: DeployStore, deployments: ReadonlySet<string>): Promise<string[]> {
+  const released: string[] = [];
+  for (const image of await store.list()) {
+    const owner = deploymentOfTag(image.name, image.tag);
+    if (owner === undefined || deployments.has(owner)) continue;
+    await store.remove(`${image.name}:${image.tag}`).catch(ignoreGone);
+    released.push(owner);
+  }
+  return released;
+}
+
+/** A tag already gone is what removing it wanted. */
+function ignoreGone(error: unknown): void {
+  if (isParticleError(error, "IMAGE_NOT_FOUND")) return;
+  throw error;
+}
+
+interface StoredManifest {
+  readonly config: { readonly digest: string };
+  readonly layers: (StoreDescriptor & { readonly annotations?: Record<string, string> })[];
+  readonly annotations?: Record<string, string>;
+}
+
+interface StoredConfig {
+  readonly created?: string;
+  readonly architecture?: string;
+  readonly config?: Record<string, unknown>;
+}
