@@ -1,5 +1,16 @@
-import { type LiveStatus, liveCommit, liveInstall, liveRollback, liveStatus } from "@particle/apt-layer";
+import path from "node:path";
+import {
+  type DeployImage,
+  type LiveStatus,
+  liveCommit,
+  liveInstall,
+  liveRollback,
+  liveStatus,
+} from "@particle/apt-layer";
+import { ociImporter, openSysroot, switchImage } from "@particle/bootc";
 import { type CommandContext, defineCommand, stringOption } from "@particle/cli-kit";
+import type { Settings } from "@particle/config";
+import { isParticleError } from "@particle/runtime";
 import { open, usage } from "../open.js";
 
 const ROOT = { root: { type: "string" } } as const;
@@ -51,6 +62,43 @@ export const liveInstallCommand = defineCommand({
   },
 });
 
+/**
+ * The hand-over to bootc: on a machine booted into a Particle deployment (the settings' sysroot says
+ * which), the committed image is staged for the next boot, and later upgrades follow its tag. From
+ * the sysroot's own store it is staged by digest; from another store it is imported through the
+ * store's OCI layout. Anywhere else (a build host, a mounted image) nothing is deployed.
+ */
+export async function particleDeploy(
+  settings: Settings,
+  storeRoot: string,
+): Promise<DeployImage | undefined> {
+  const sysroot = await openSysroot(settings.paths.sysroot, { runDir: settings.paths.run }).catch(
+    (error: unknown) => {
+      if (isParticleError(error, "SYSROOT_NOT_FOUND")) return undefined;
+      throw error;
+    },
+  );
+  if (sysroot?.booted === undefined) return undefined;
+  const sameStore = path.resolve(sysroot.store.root) === path.resolve(storeRoot);
+  return async (image) => {
+    const tag = `${image.name}:${image.tag}`;
+    const staged = await switchImage(
+      sysroot,
+      sameStore
+        ? { reference: image.manifestDigest, trackedReference: tag }
+        : {
+            reference: `oci:${path.resolve(storeRoot)}:${tag}`,
+            importer: ociImporter({
+              authFile: settings.registry.auth_file,
+              insecure: settings.registry.insecure,
+              workDir: path.join(settings.paths.cache, "bootc-import"),
+            }),
+          },
+    );
+    return staged.deployment;
+  };
+}
+
 export const liveCommitCommand = defineCommand({
   path: ["live", "commit"],
   usage: "MESSAGE",
@@ -62,10 +110,13 @@ export const liveCommitCommand = defineCommand({
     const message = parsed.positionals[0] as string;
     if (!message.trim()) throw usage("--live-commit needs a non-empty message");
     const to = stringOption(parsed, "to");
-    const result = await liveCommit(await open(ctx), {
+    const aptLayer = await open(ctx);
+    const deploy = await particleDeploy(ctx.settings, aptLayer.store.root);
+    const result = await liveCommit(aptLayer, {
       root: rootOf(parsed),
       message,
       ...(to ? { target: to } : {}),
+      ...(deploy ? { deploy } : {}),
     });
     ctx.out.result(
       "LiveCommit",
