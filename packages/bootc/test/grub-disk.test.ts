@@ -47,6 +47,7 @@ describe("disk layout", () => {
       [
         "label: gpt",
         "unit: sectors",
+        "first-lba: 2048",
         'start=2048, size=131072, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="ESP"',
         'start=133120, size=2097152, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="root"',
         "",

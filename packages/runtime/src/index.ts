@@ -11,6 +11,21 @@ export {
   writeJsonAtomic,
 } from "./atomic.js";
 export {
+  copyIntoFat,
+  type Ext4Options,
+  listFat,
+  makeExt4Image,
+  mtoolsImage,
+  type Partition,
+  type PartitionContent,
+  type PartitionSpec,
+  type PartitionType,
+  readFatFile,
+  readPartitions,
+  sfdiskScript,
+  writeDiskImage,
+} from "./disk-image.js";
+export {
   causeChain,
   type ErrorContext,
   ExitCode,
