@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { fromSystemError } from "@particle/runtime";
+import { fromSystemError, isParticleError } from "@particle/runtime";
 import { BootcErrors } from "./errors.js";
 import { AuthFile } from "./spec.js";
 
@@ -18,7 +18,7 @@ export async function loadAuth(file = DEFAULT_AUTH_FILE): Promise<AuthFile | und
     text = await fs.readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    if (error instanceof Error && error.name === "ParticleError") throw error;
+    if (isParticleError(error)) throw error;
     throw fromSystemError(error, `reading ${file}`, file);
   }
   let json: unknown;

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { fsyncDir } from "@particle/runtime";
+import { fsyncDir, ifExists } from "@particle/runtime";
 import { clearScratch } from "./image-mount.js";
 import { deploymentRef } from "./layout.js";
 import { releaseImages } from "./store-refs.js";
@@ -74,7 +74,7 @@ export async function cleanupLocked(sysroot: Sysroot): Promise<CleanupResult> {
     [...deployments].filter(([ref]) => keep.has(ref)).map(([, o]) => o.boot.checksum),
   );
   const kernels: string[] = [];
-  for (const name of await fs.readdir(layout.kernels).catch(() => [] as string[])) {
+  for (const name of (await ifExists(fs.readdir(layout.kernels))) ?? []) {
     if (usedKernels.has(name)) continue;
     await fs.rm(path.join(layout.kernels, name), { recursive: true, force: true });
     kernels.push(name);

@@ -71,7 +71,7 @@ function layersOf(image: StoreImage, reference: string): DeploymentLayer[] {
 
 async function nextId(sysroot: Sysroot, stateroot: string, manifestDigest: string): Promise<string> {
   const prefix = manifestDigest.slice("sha256:".length, "sha256:".length + 12);
-  const existing = await fs.readdir(sysroot.layout.stateroot(stateroot)).catch(() => [] as string[]);
+  const existing = await fs.readdir(sysroot.layout.stateroot(stateroot));
   let serial = 0;
   while (existing.includes(`${prefix}-${serial}`)) serial++;
   return `${prefix}-${serial}`;

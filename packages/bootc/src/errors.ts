@@ -121,4 +121,12 @@ export const BootcErrors = {
       context: { image: manifestDigest },
       exit: "invalidInput",
     }),
+  sizeInvalid: (what: string, value: number) =>
+    new ParticleError({
+      code: "SIZE_INVALID",
+      message: `the ${what} ${value} is not a whole number of MiB`,
+      hint: "Give a positive whole number of MiB, e.g. --root-size 4096.",
+      context: { [what]: String(value) },
+      exit: "invalidInput",
+    }),
 };

@@ -76,6 +76,7 @@ export { DEPLOY_TAG_NAME, deploymentOfTag, deploymentTag, releaseImages } from "
 export { Sysroot, type SysrootOptions } from "./sysroot.js";
 export {
   fetchImage,
+  finalizesNow,
   type ImageImporter,
   isTransportReference,
   type SwitchOptions,

@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Store } from "@particle/composefs";
-import { mkdirDurable } from "@particle/runtime";
+import { ifExists, mkdirDurable } from "@particle/runtime";
 import { type DiskLayout, newRootUuid, writeDisk } from "./disk.js";
 import type { BootConfigRenderer } from "./entries.js";
 import { BootcErrors } from "./errors.js";
@@ -49,7 +49,7 @@ export interface InstallOptions {
 }
 
 async function checkEmpty(target: string): Promise<void> {
-  const st = await fs.stat(target).catch(() => undefined);
+  const st = await ifExists(fs.stat(target));
   if (!st?.isDirectory()) throw BootcErrors.targetInvalid(target, "not a directory");
   const names = (await fs.readdir(target)).filter((n) => n !== "lost+found");
   if (names.length > 0)
@@ -107,14 +107,20 @@ export async function installToDisk(
   disk: string,
   options: DiskInstallOptions,
 ): Promise<{ deployment: string; layout: DiskLayout }> {
-  const st = await fs.stat(disk).catch(() => undefined);
-  if (st !== undefined && !st.isFile() && !st.isBlockDevice())
-    throw BootcErrors.targetInvalid(disk, "not a block device or a regular file");
   const layout: DiskLayout = {
     espMiB: options.espMiB ?? 64,
     rootMiB: options.rootMiB ?? 3072,
     rootUuid: newRootUuid(),
   };
+  for (const [what, value] of [
+    ["ESP size", layout.espMiB],
+    ["root size", layout.rootMiB],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) throw BootcErrors.sizeInvalid(what, value);
+  }
+  const st = await ifExists(fs.stat(disk));
+  if (st !== undefined && !st.isFile() && !st.isBlockDevice())
+    throw BootcErrors.targetInvalid(disk, "not a block device or a regular file");
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "particle-install-"));
   try {
     const rootDir = path.join(work, "root");

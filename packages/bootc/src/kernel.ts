@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
-import { fsyncDir, fsyncFile, pathExists, renameDurable } from "@particle/runtime";
+import { fsyncDir, fsyncFile, ifExists, pathExists, renameDurable } from "@particle/runtime";
 import type { SysrootLayout } from "./layout.js";
 
 export interface ImageKernel {
@@ -14,13 +14,13 @@ export interface ImageKernel {
 export async function findKernels(imageRoot: string): Promise<ImageKernel[]> {
   const found: ImageKernel[] = [];
   const modules = path.join(imageRoot, "usr/lib/modules");
-  for (const version of await fs.readdir(modules).catch(() => [] as string[])) {
+  for (const version of (await ifExists(fs.readdir(modules))) ?? []) {
     // The bootc convention: the kernel lives with its modules.
     const kernel = path.join(modules, version, "vmlinuz");
     const initrd = path.join(modules, version, "initramfs.img");
     if ((await pathExists(kernel)) && (await pathExists(initrd))) found.push({ version, kernel, initrd });
   }
-  for (const name of await fs.readdir(path.join(imageRoot, "boot")).catch(() => [] as string[])) {
+  for (const name of (await ifExists(fs.readdir(path.join(imageRoot, "boot")))) ?? []) {
     if (!name.startsWith("vmlinuz-")) continue;
     const version = name.slice("vmlinuz-".length);
     if (found.some((k) => k.version === version)) continue;

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { pathExists, readFileIfExists } from "@particle/runtime";
+import { ifExists, pathExists, readFileIfExists } from "@particle/runtime";
 import { BootcErrors } from "./errors.js";
 import { findKernels } from "./kernel.js";
 import type { DeployStore } from "./store.js";
@@ -28,9 +28,15 @@ const VAR_ALLOWED = [
   "var/lib/particle",
 ];
 
+/** A symlink's target; undefined when the path is missing or not a symlink. */
+async function linkTarget(p: string): Promise<string | undefined> {
+  const st = await ifExists(fs.lstat(p));
+  return st?.isSymbolicLink() ? fs.readlink(p) : undefined;
+}
+
 async function listFiles(dir: string, rel: string, out: string[], limit: number): Promise<void> {
   if (out.length >= limit) return;
-  for (const name of (await fs.readdir(path.join(dir, rel)).catch(() => [] as string[])).sort()) {
+  for (const name of ((await ifExists(fs.readdir(path.join(dir, rel)))) ?? []).sort()) {
     const child = `${rel}/${name}`;
     if (VAR_ALLOWED.some((a) => child === a || child.startsWith(`${a}/`))) continue;
     const st = await fs.lstat(path.join(dir, child));
@@ -58,7 +64,7 @@ export const LINTS: readonly Lint[] = [
       const problems: string[] = [];
       if (!(await pathExists(path.join(root, "usr/lib/systemd/systemd"))))
         problems.push("/usr/lib/systemd/systemd is missing");
-      const init = await fs.readlink(path.join(root, "sbin/init")).catch(() => undefined);
+      const init = await linkTarget(path.join(root, "sbin/init"));
       if (init === undefined && !(await pathExists(path.join(root, "usr/sbin/init"))))
         problems.push("/sbin/init is missing");
       else if (init !== undefined && !init.endsWith("systemd"))
@@ -107,7 +113,7 @@ export const LINTS: readonly Lint[] = [
       };
       const problems: string[] = [];
       for (const [dir, target] of Object.entries(expected)) {
-        const st = await fs.lstat(path.join(root, dir)).catch(() => undefined);
+        const st = await ifExists(fs.lstat(path.join(root, dir)));
         if (st?.isDirectory() && (await fs.readdir(path.join(root, dir))).length > 0)
           problems.push(`/${dir} has content and is read-only at run time (make it a symlink to /${target})`);
       }

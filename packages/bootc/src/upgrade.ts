@@ -1,4 +1,4 @@
-import { sha256Hex } from "@particle/runtime";
+import { isParticleError, sha256Hex } from "@particle/runtime";
 import { finalizeStaged, mergeDeployment, type StageResult, stageDeployment } from "./deploy.js";
 import { BootcErrors } from "./errors.js";
 import type { DeployStore } from "./store.js";
@@ -49,6 +49,14 @@ export interface SwitchOptions {
   readonly finalize?: boolean;
 }
 
+/**
+ * Whether a change of deployment takes effect at once rather than at shutdown: when asked, and always
+ * on a sysroot this machine is not booted from, where no shutdown runs finalize-staged.
+ */
+export function finalizesNow(sysroot: Sysroot, requested: boolean): boolean {
+  return requested || sysroot.booted === undefined;
+}
+
 /** Deploys an image (seed form `deploy IMAGE`, and `switch IMAGE`): fetch, stage, optionally finalize. */
 export async function switchImage(sysroot: Sysroot, options: SwitchOptions): Promise<StageResult> {
   const image = await fetchImage(sysroot, options.reference, options.importer);
@@ -90,7 +98,11 @@ export async function upgrade(
   if (staged.length > 0) {
     const stagedOrigin = await sysroot
       .origin(`${origin.stateroot}/${staged[0]?.deployment}`)
-      .catch(() => undefined);
+      .catch((error: unknown) => {
+        // staged.json may name a deployment cleanup removed; a damaged origin must not pass for that.
+        if (isParticleError(error, "DEPLOYMENT_NOT_FOUND")) return undefined;
+        throw error;
+      });
     if (stagedOrigin?.image.manifestDigest === latest) {
       const deployment = `${origin.stateroot}/${stagedOrigin.id}`;
       if (options.check || !options.finalize) return { outcome: "staged", ...base, deployment };

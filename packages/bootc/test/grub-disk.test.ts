@@ -36,6 +36,7 @@ describe("GRUB menu of an entry set", () => {
     const { trial: _trial, ...good } = set;
     const files = grubRenderer()(good);
     expect(files["grub/grubenv"]).not.toContain("particle_tries_");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: GRUB's own ${var} syntax, not a template
     expect(files["grub/grub.cfg"]).not.toContain('save_env -f "${particle_env}" particle_tries_');
     expect(grubEntryId("default/bbb-0")).toBe("default-bbb-0");
   });

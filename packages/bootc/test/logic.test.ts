@@ -7,6 +7,8 @@ import {
   deploymentsToKeep,
   deploymentTag,
   hostStatus,
+  type ImageImporter,
+  installToDisk,
   planBootComplete,
   trackingName,
 } from "../src/index.js";
@@ -120,5 +122,24 @@ describe("deployment tags in the store", () => {
     expect(deploymentOfTag("os", "default.0123456789ab-0")).toBeUndefined();
     expect(deploymentOfTag("particle-deploy", "latest")).toBeUndefined();
     expect(deploymentOfTag("particle-deploy", ".x")).toBeUndefined();
+  });
+});
+
+describe("install to-disk input", () => {
+  it("refuses a partition size that is not a whole number of MiB before touching the disk", async () => {
+    const unreachable = async (): Promise<never> => {
+      throw new Error("must not be reached");
+    };
+    const importer: ImageImporter = unreachable;
+    for (const rootMiB of [Number.NaN, 0, 1.5]) {
+      await expect(
+        installToDisk("/nonexistent-particle-dir/disk.img", {
+          reference: "os:a",
+          importer,
+          bootloader: unreachable,
+          rootMiB,
+        }),
+      ).rejects.toMatchObject({ code: "SIZE_INVALID", exitCode: 4 });
+    }
   });
 });

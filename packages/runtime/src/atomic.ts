@@ -115,6 +115,21 @@ export async function pathExists(p: string): Promise<boolean> {
   }
 }
 
+/**
+ * The result of a filesystem call, or `undefined` when its path does not exist (ENOENT, or ENOTDIR: a
+ * file where a directory was expected): absence is an answer, any other failure (EACCES, EIO)
+ * surfaces. `(await ifExists(fs.readdir(dir))) ?? []`.
+ */
+export async function ifExists<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
 /** Reads a file, or returns `undefined` when it does not exist. */
 export async function readFileIfExists(p: string): Promise<string | undefined> {
   try {

@@ -1,6 +1,7 @@
 export {
   fsyncDir,
   fsyncFile,
+  ifExists,
   mkdirDurable,
   pathExists,
   readFileIfExists,

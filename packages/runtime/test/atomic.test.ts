@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mkdirDurable, readFileIfExists, writeFileAtomic } from "../src/index.js";
+import { ifExists, mkdirDurable, readFileIfExists, writeFileAtomic } from "../src/index.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -46,5 +46,17 @@ describe("mkdirDurable and readFileIfExists", () => {
     await mkdirDurable(path.join(dir, "a/b/c"));
     expect((await fs.stat(path.join(dir, "a/b/c"))).isDirectory()).toBe(true);
     expect(await readFileIfExists(path.join(dir, "a/none"))).toBeUndefined();
+  });
+});
+
+describe("ifExists", () => {
+  it("answers undefined for a missing path or a file in the way, and passes other failures on", async () => {
+    await fs.writeFile(path.join(dir, "file"), "x");
+    expect(await ifExists(fs.readdir(dir))).toEqual(["file"]);
+    expect(await ifExists(fs.readdir(path.join(dir, "missing")))).toBeUndefined();
+    expect(await ifExists(fs.readdir(path.join(dir, "file")))).toBeUndefined();
+    expect(await ifExists(fs.stat(path.join(dir, "file", "below")))).toBeUndefined();
+    const io = Object.assign(new Error("input/output error"), { code: "EIO" });
+    await expect(ifExists(Promise.reject(io))).rejects.toBe(io);
   });
 });

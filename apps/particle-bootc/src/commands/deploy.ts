@@ -1,4 +1,4 @@
-import { switchImage } from "@particle/bootc";
+import { finalizesNow, switchImage } from "@particle/bootc";
 import { defineCommand, stringList, stringOption } from "@particle/cli-kit";
 import { importerOf, sysrootHelp, sysrootOf, sysrootOption } from "./context.js";
 
@@ -27,9 +27,8 @@ function verb(name: "deploy" | "switch", summary: string) {
       const sysroot = await sysrootOf(ctx, parsed);
       const kargs = stringList(parsed, "karg");
       const stateroot = stringOption(parsed, "stateroot");
-      // deploy (the seed form) and any change to a machine not booted from this sysroot take effect at
-      // once: no shutdown will finalize them.
-      const finalize = name === "deploy" || Boolean(parsed.values.apply) || sysroot.booted === undefined;
+      // deploy (the seed form) takes effect at once, as does --apply.
+      const finalize = finalizesNow(sysroot, name === "deploy" || Boolean(parsed.values.apply));
       const result = await switchImage(sysroot, {
         reference: parsed.positionals[0] as string,
         importer: importerOf(ctx),

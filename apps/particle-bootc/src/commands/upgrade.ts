@@ -1,4 +1,4 @@
-import { upgrade } from "@particle/bootc";
+import { finalizesNow, upgrade } from "@particle/bootc";
 import { defineCommand } from "@particle/cli-kit";
 import { run } from "@particle/runtime";
 import { importerOf, sysrootHelp, sysrootOf, sysrootOption } from "./context.js";
@@ -21,7 +21,7 @@ export const upgradeCommand = defineCommand({
     const result = await upgrade(sysroot, {
       importer: importerOf(ctx),
       check: Boolean(parsed.values.check),
-      finalize: apply || sysroot.booted === undefined,
+      finalize: finalizesNow(sysroot, apply),
     });
     ctx.out.result("Upgrade", result, (r) => {
       switch (r.outcome) {
