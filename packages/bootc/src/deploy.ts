@@ -18,7 +18,7 @@ import type { EtcMergePlan } from "./etc-merge-plan.js";
 import { withImage } from "./image-mount.js";
 import { commandLine } from "./kargs.js";
 import { findKernels, installKernel } from "./kernel.js";
-import { deploymentRef, parseDeploymentRef } from "./layout.js";
+import { deploymentRef } from "./layout.js";
 import {
   API_VERSION,
   type BootEntry,
@@ -273,8 +273,4 @@ async function mergeEtc(
   await fs.rm(upper, { recursive: true, force: true });
   await renameDurable(temp, upper);
   return plan;
-}
-
-export function isDeploymentRef(value: string): boolean {
-  return parseDeploymentRef(value) !== undefined;
 }

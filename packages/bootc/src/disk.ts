@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { type PartitionSpec, sfdiskScript, writeDiskImage } from "@particle/runtime";
 
 /**
@@ -44,10 +43,6 @@ function partitions(layout: DiskLayout, espDir?: string, rootDir?: string): Part
 /** The sfdisk script: ESP then root, 1 MiB aligned (pure). */
 export function diskScript(layout: DiskLayout): string {
   return sfdiskScript(partitions(layout));
-}
-
-export function newRootUuid(): string {
-  return randomUUID();
 }
 
 /**

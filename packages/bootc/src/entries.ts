@@ -72,7 +72,7 @@ export async function commitEntrySet(
 }
 
 /** Removes the directories of sets other than the current one (leftovers of older switches or crashes). */
-export async function pruneEntrySets(layout: SysrootLayout, keep: number): Promise<void> {
+async function pruneEntrySets(layout: SysrootLayout, keep: number): Promise<void> {
   for (const name of await fs.readdir(layout.bootRoot)) {
     const match = /^\.?entries\.(\d+)(\.link)?$/.exec(name);
     if (match && Number(match[1]) !== keep)

@@ -69,7 +69,7 @@ export async function scanUpper(upper: string): Promise<Map<string, UpperEntry>>
 }
 
 /** The entries of `etcDir` at the given relative paths. */
-export async function entriesAt(etcDir: string, paths: Iterable<string>): Promise<Map<string, EtcEntry>> {
+async function entriesAt(etcDir: string, paths: Iterable<string>): Promise<Map<string, EtcEntry>> {
   const found = new Map<string, EtcEntry>();
   for (const rel of paths) {
     const entry = await entryAt(path.join(etcDir, rel));

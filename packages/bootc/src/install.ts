@@ -1,9 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Store } from "@particle/composefs";
 import { ifExists, mkdirDurable } from "@particle/runtime";
-import { type DiskLayout, newRootUuid, writeDisk } from "./disk.js";
+import { type DiskLayout, writeDisk } from "./disk.js";
 import type { BootConfigRenderer } from "./entries.js";
 import { BootcErrors } from "./errors.js";
 import { grubRenderer } from "./grub.js";
@@ -110,7 +111,7 @@ export async function installToDisk(
   const layout: DiskLayout = {
     espMiB: options.espMiB ?? 64,
     rootMiB: options.rootMiB ?? 3072,
-    rootUuid: newRootUuid(),
+    rootUuid: randomUUID(),
   };
   for (const [what, value] of [
     ["ESP size", layout.espMiB],
