@@ -37,6 +37,19 @@ export async function world(dir: string) {
       });
       return result.manifestDigest;
     },
+    /** `install to-filesystem` of the published image into the world's sysroot. */
+    install(extra: readonly string[] = [], image = `oci:${layout}:os`) {
+      return this.bootc([
+        "install",
+        "to-filesystem",
+        sysroot,
+        "--image",
+        image,
+        "--root-karg",
+        "root=UUID=1",
+        ...extra,
+      ]);
+    },
     bootc(args: readonly string[], env: Record<string, string> = {}) {
       return execa("node", [BIN, ...args, ...settings], {
         reject: false,
