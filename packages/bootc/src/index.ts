@@ -1,15 +1,6 @@
 export { credentialsFor, DEFAULT_AUTH_FILE, loadAuth } from "./auth.js";
 export { type CleanupResult, cleanup, deploymentsToKeep } from "./cleanup.js";
-export {
-  bootEntryFor,
-  DEFAULT_TRIES,
-  type FinalizeResult,
-  finalizeStaged,
-  mergeDeployment,
-  type StageOptions,
-  type StageResult,
-  stageDeployment,
-} from "./deploy.js";
+export { mergeDeployment, type StageOptions, type StageResult, stageDeployment } from "./deploy.js";
 export { type DiskLayout, diskScript, writeDisk } from "./disk.js";
 export { type BootConfigRenderer, commitEntrySet, readEntrySet } from "./entries.js";
 export { BootcErrors } from "./errors.js";
@@ -24,6 +15,7 @@ export {
   sameEntry,
   type UpperEntry,
 } from "./etc-merge-plan.js";
+export { bootEntryFor, DEFAULT_TRIES, type FinalizeResult, finalizeStaged } from "./finalize.js";
 export { type GrubMenuOptions, grubEntryId, grubRenderer } from "./grub.js";
 export {
   bootupdInstaller,

@@ -1,6 +1,6 @@
-import { bootEntryFor } from "./deploy.js";
 import { commitEntrySet } from "./entries.js";
 import { BootcErrors } from "./errors.js";
+import { bootEntryFor } from "./finalize.js";
 import { editKargs, type KargsEdit } from "./kargs.js";
 import type { Sysroot } from "./sysroot.js";
 

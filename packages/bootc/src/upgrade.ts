@@ -1,6 +1,7 @@
 import { isParticleError, sha256Hex } from "@particle/runtime";
-import { finalizeStaged, mergeDeployment, type StageResult, stageDeployment } from "./deploy.js";
+import { mergeDeployment, type StageResult, stageDeployment } from "./deploy.js";
 import { BootcErrors } from "./errors.js";
+import { finalizeStaged } from "./finalize.js";
 import type { DeployStore } from "./store.js";
 import type { Sysroot } from "./sysroot.js";
 
