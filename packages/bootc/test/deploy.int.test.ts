@@ -126,6 +126,28 @@ describe("deployed images and the store's gc", () => {
     expect(await blobExists(layerA)).toBe(false);
   });
 
+  it("refuses an image whose manifest the store cannot reproduce, leaving no deployment and no tag", async () => {
+    const { dir, sysroot, store } = await setup("bootc-store-foreign");
+    await makeImage(store, dir, "os:a", baseTree("1"), "1");
+    const image = await store.resolve("os:a");
+    // The same documents, pretty-printed: a manifest no commitImage writes.
+    const blob = async (name: string, doc: unknown) => {
+      const file = path.join(dir, name);
+      await fs.writeFile(file, JSON.stringify(doc, null, 2));
+      return store.addBlob(file);
+    };
+    const config = await blob("config.json", image.config);
+    const manifest = await blob("manifest.json", {
+      ...image.manifest,
+      config: { ...image.manifest.config, ...config },
+    });
+    await expect(switchImage(sysroot, { reference: manifest.digest, finalize: true })).rejects.toMatchObject({
+      code: "IMAGE_NOT_REFERENCEABLE",
+    });
+    expect(await sysroot.deployments()).toEqual(new Map());
+    expect((await store.list()).map((i) => i.name)).toEqual(["os"]);
+  });
+
   it("a tag left by a stage killed before its deployment appeared is released by cleanup", async () => {
     const { dir, sysroot, store } = await setup("bootc-store-orphan");
     await makeImage(store, dir, "os:a", baseTree("1"), "1");
