@@ -1,23 +1,15 @@
 import type { Stats } from "node:fs";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { run, sha256File } from "@particle/runtime";
+import { ifExists, run, sha256File } from "@particle/runtime";
 import { type EtcEntry, type EtcMergePlan, planEtcMerge, type UpperEntry } from "./etc-merge-plan.js";
 
 /** Reads one path of a tree as an EtcEntry (files are hashed), or undefined when absent. */
 async function entryAt(file: string, stat?: Stats): Promise<EtcEntry | undefined> {
   let st = stat;
   if (st === undefined) {
-    try {
-      st = await fs.lstat(file);
-    } catch (error) {
-      if (
-        (error as NodeJS.ErrnoException).code === "ENOENT" ||
-        (error as NodeJS.ErrnoException).code === "ENOTDIR"
-      )
-        return undefined;
-      throw error;
-    }
+    st = await ifExists(fs.lstat(file));
+    if (st === undefined) return undefined;
   }
   const meta = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
   if (st.isFile()) return { type: "file", ...meta, hash: await sha256File(file) };

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { isMountPoint, mount, mountOverlay } from "@particle/runtime";
+import { isMountPoint, mount, mountOverlay, unmount } from "@particle/runtime";
 
 export interface UsrOverlayOptions {
   /** @default "/usr" */
@@ -22,8 +22,14 @@ export async function usrOverlay(
   if (await isMountPoint(runDir)) return { usr, upper, alreadyActive: true };
   await fs.mkdir(runDir, { recursive: true });
   await mount({ source: "tmpfs", target: runDir, type: "tmpfs", options: ["mode=0755"] });
-  await fs.mkdir(upper);
-  await fs.mkdir(path.join(runDir, "work"));
-  await mountOverlay({ lower: [usr], upper, work: path.join(runDir, "work"), target: usr });
+  try {
+    await fs.mkdir(upper);
+    await fs.mkdir(path.join(runDir, "work"));
+    await mountOverlay({ lower: [usr], upper, work: path.join(runDir, "work"), target: usr });
+  } catch (error) {
+    // The tmpfs alone would make the next call report an overlay that is not there.
+    await unmount(runDir);
+    throw error;
+  }
   return { usr, upper, alreadyActive: false };
 }
