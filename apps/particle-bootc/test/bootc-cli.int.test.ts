@@ -75,6 +75,19 @@ describe("particle-bootc", () => {
     const noRoot = await w.bootc(["install", "to-filesystem", w.sysroot, "--image", "oci:/x:os"]);
     expect(noRoot.exitCode).toBe(2);
     expect(noRoot.stderr).toMatch(/^hint: For example: --root-karg/m);
+    const size = await w.bootc([
+      "install",
+      "to-disk",
+      path.join(dir, "disk.img"),
+      "--image",
+      "os:a",
+      "--root-size",
+      "big",
+    ]);
+    expect(size.exitCode).toBe(4);
+    expect(size.stderr).toMatch(/^error: the root size NaN is not a whole number of MiB$/m);
+    expect(size.stderr).toMatch(/^hint: Give a positive whole number of MiB/m);
+    expect(await fs.readdir(dir)).not.toContain("disk.img");
     const usage = await w.bootc(["kargs", "--bogus"]);
     expect(usage.exitCode).toBe(2);
     await w.publish(baseTree("1"), "1");
