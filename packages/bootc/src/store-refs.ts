@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import path from "node:path";
 import { isParticleError } from "@particle/runtime";
 import { BootcErrors } from "./errors.js";
 import { deploymentRef } from "./layout.js";
@@ -62,13 +63,27 @@ export async function referenceImage(
  */
 export async function releaseImages(store: DeployStore, deployments: ReadonlySet<string>): Promise<string[]> {
   const released: string[] = [];
-  for (const image of await store.list()) {
-    const owner = deploymentOfTag(image.name, image.tag);
+  for (const ref of await storeTags(store)) {
+    const colon = ref.lastIndexOf(":");
+    const owner = deploymentOfTag(ref.slice(0, colon), ref.slice(colon + 1));
     if (owner === undefined || deployments.has(owner)) continue;
-    await store.remove(`${image.name}:${image.tag}`).catch(ignoreGone);
+    await store.remove(ref).catch(ignoreGone);
     released.push(owner);
   }
   return released;
+}
+
+/**
+ * The store's current tags ("name:tag"), from its OCI index: read without loading any image, so an
+ * unrelated damaged image cannot fail a cleanup (which runs at the end of every finalize).
+ */
+async function storeTags(store: DeployStore): Promise<string[]> {
+  const index = JSON.parse(await fs.readFile(path.join(store.root, "index.json"), "utf8")) as {
+    manifests?: { annotations?: Record<string, string> }[];
+  };
+  return (index.manifests ?? [])
+    .map((m) => m.annotations?.["org.opencontainers.image.ref.name"])
+    .filter((ref): ref is string => ref?.includes(":") === true);
 }
 
 /** A tag already gone is what removing it wanted. */

@@ -32,8 +32,6 @@ export interface DeployStore {
   readonly root: string;
   /** "name:tag", "name" or "sha256:<manifest digest>". */
   resolve(ref: string): Promise<StoreImage>;
-  /** Every current tag. */
-  list(): Promise<readonly StoreImage[]>;
   commitImage(input: StoreCommit): Promise<StoreImage>;
   /** Removes a tag; its blobs stay until the store's gc. */
   remove(ref: string): Promise<unknown>;
