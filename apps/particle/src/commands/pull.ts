@@ -1,7 +1,6 @@
-import { defineCommand, stringOption } from "@particle/cli-kit";
-import { importImage, parsePlatform, parseRegistryRef } from "@particle/oci";
-import { importOptionHelp, importOptions, renderImport } from "./import.js";
-import { layerProgress, openStore, transportOptions } from "./oci-context.js";
+import { defineCommand } from "@particle/cli-kit";
+import { parseRegistryRef } from "@particle/oci";
+import { importOptionHelp, importOptions, importWithProgress, renderImport } from "./import.js";
 
 /** `pull HOST/REPO:TAG [NAME[:TAG]]`: import from a registry; the name defaults to the repository's last part. */
 export const pullCommand = defineCommand({
@@ -16,18 +15,13 @@ export const pullCommand = defineCommand({
     const text = source.replace(/^docker:\/\//, "");
     const ref = parseRegistryRef(text);
     const name = given ?? `${ref.repository.split("/").pop()}:${ref.tag ?? "latest"}`;
-    const platform = stringOption(parsed, "platform");
-    const store = await openStore(ctx);
-    const progress = layerProgress(ctx, "pull");
-    const layer = ctx.settings.layer;
-    const result = await importImage(store, { transport: "docker", registry: ref }, name, {
-      ...transportOptions(ctx),
-      ...(platform ? { platform: parsePlatform(platform) } : {}),
-      layerFormat: layer.format,
-      layerCompression: layer.compression,
-      layerLevel: layer.compression_level,
-      onProgress: progress.onProgress,
-    }).finally(() => progress.done());
+    const result = await importWithProgress(
+      ctx,
+      parsed,
+      { transport: "docker", registry: ref },
+      name,
+      "pull",
+    );
     ctx.logger.info({ source, image: result.image, digest: result.manifestDigest }, "image pulled");
     ctx.out.result("ImagePull", result, renderImport);
     return 0;
