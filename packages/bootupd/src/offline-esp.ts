@@ -1,8 +1,7 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { run } from "@particle/runtime";
-import { readDiskPartitions } from "./block-device.js";
+import { readPartitions, run } from "@particle/runtime";
 import { errors } from "./errors.js";
 import { type BootTarget, resolveTarget, type TargetInput } from "./target.js";
 
@@ -20,7 +19,7 @@ export interface OfflineTargetInput extends TargetInput {
 }
 
 async function espOffset(disk: string, number: number): Promise<string> {
-  const partition = (await readDiskPartitions(disk)).find((p) => p.number === number);
+  const partition = (await readPartitions(disk)).find((p) => p.number === number);
   if (partition === undefined) throw errors.partitionNotFound(disk, number);
   return `${disk}@@${partition.offset}`;
 }

@@ -1,8 +1,16 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { mkdirDurable, pathExists, run, sha256File, sha256Hex, writeFileAtomic } from "@particle/runtime";
+import {
+  mkdirDurable,
+  pathExists,
+  readPartitions,
+  run,
+  sha256File,
+  sha256Hex,
+  writeFileAtomic,
+} from "@particle/runtime";
 import { MBR_CODE_SIZE } from "../bios-boot-code.js";
-import { readDiskPartitions, writeAtDurable } from "../block-device.js";
+import { writeAtDurable } from "../block-device.js";
 import type { Menu } from "../entries.js";
 import { errors } from "../errors.js";
 import { renderExtlinux } from "../menu/extlinux-conf.js";
@@ -40,7 +48,7 @@ export const extlinux: Bootloader = {
 
   async checkTarget(target) {
     if (target.disk === undefined) return;
-    const partitions = await readDiskPartitions(target.disk);
+    const partitions = await readPartitions(target.disk);
     if (!partitions.some((p) => p.number === target.bootPartition)) {
       throw errors.targetMissing(
         `partition ${target.bootPartition ?? "(--boot-partition)"} on --disk`,

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { pathExists, run, sha256Hex } from "@particle/runtime";
+import { type Partition, pathExists, readPartitions, run, sha256Hex } from "@particle/runtime";
 import {
   MBR_CODE_SIZE,
   mbrCoreSector,
@@ -9,13 +9,7 @@ import {
   patchCoreImage,
   SECTOR,
 } from "../bios-boot-code.js";
-import {
-  BIOS_BOOT_GUID,
-  type DiskPartition,
-  readAt,
-  readDiskPartitions,
-  writeAtDurable,
-} from "../block-device.js";
+import { BIOS_BOOT_GUID, readAt, writeAtDurable } from "../block-device.js";
 import { errors } from "../errors.js";
 import { GRUB_MENU_DIR } from "../menu/grub-cfg.js";
 import type { BootTarget } from "../target.js";
@@ -40,10 +34,10 @@ const CORE_MODULES = ["biosdisk", "part_gpt", "part_msdos", "ext2", "fat"];
 /** The disk, the boot partition number and the BIOS boot partition, where core.img goes. */
 async function biosBootPartition(
   target: BootTarget,
-): Promise<{ disk: string; bootPartition: number; biosBoot: DiskPartition }> {
+): Promise<{ disk: string; bootPartition: number; biosBoot: Partition }> {
   if (target.disk === undefined || target.bootPartition === undefined)
     throw errors.targetMissing("--disk and --boot-partition", "grub-bios");
-  const biosBoot = (await readDiskPartitions(target.disk)).find((p) => p.typeGuid === BIOS_BOOT_GUID);
+  const biosBoot = (await readPartitions(target.disk)).find((p) => p.typeGuid === BIOS_BOOT_GUID);
   if (biosBoot === undefined) throw errors.biosBootPartitionMissing(target.disk, BIOS_BOOT_GUID);
   return { disk: target.disk, bootPartition: target.bootPartition, biosBoot };
 }
