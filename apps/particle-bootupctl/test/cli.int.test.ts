@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { bootloaderImage, createDiskImage, listFat, requireRoot, scratchDir } from "@particle/test-kit";
+import { listFat } from "@particle/runtime";
+import { bootloaderImage, createDiskImage, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootupctl, json } from "./helpers.js";
 

@@ -1,10 +1,10 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { copyIntoFat } from "@particle/runtime";
 import {
   bootloaderImage,
   bootVm,
   buildMarkerInitramfs,
-  copyIntoFat,
   createDiskImage,
   requireRoot,
   rootfsKernel,

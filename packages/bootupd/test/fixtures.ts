@@ -1,10 +1,9 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { mount } from "@particle/runtime";
+import { mount, type Partition } from "@particle/runtime";
 import {
   buildMarkerInitramfs,
   createDiskImage,
-  type Partition,
   rootfsKernel,
   SNAKEOIL_CERT,
   SNAKEOIL_KEY,

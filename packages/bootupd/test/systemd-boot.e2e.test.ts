@@ -1,13 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import {
-  bootloaderImage,
-  bootVm,
-  createDiskImage,
-  listFat,
-  requireRoot,
-  scratchDir,
-} from "@particle/test-kit";
+import { listFat } from "@particle/runtime";
+import { bootloaderImage, bootVm, createDiskImage, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installBootloader, validateBootloader, writeBootEntries } from "../src/index.js";
 import { markerEntry, stageKernel } from "./fixtures.js";

@@ -4,20 +4,7 @@ export { startRegistry, type TestRegistry } from "./registry.js";
 export { CACHE_ROOT, DEBIAN_MIRROR, debianRootfs, type RootfsSpec } from "./rootfs.js";
 export { destroyScratch, requireRoot, SCRATCH_ROOT, scratchDir } from "./scratch.js";
 export { BOOTLOADER_IMAGE_PACKAGES, bootloaderImage } from "./vm/boot-image.js";
-export {
-  copyIntoFat,
-  createDiskImage,
-  listFat,
-  makeExt4Image,
-  mtoolsImage,
-  type Partition,
-  type PartitionContent,
-  type PartitionSpec,
-  type PartitionType,
-  readFatFile,
-  readPartitions,
-  sfdiskScript,
-} from "./vm/disk.js";
+export { createDiskImage, makeExt4Image } from "./vm/disk.js";
 export {
   buildMarkerInitramfs,
   type CpioEntry,

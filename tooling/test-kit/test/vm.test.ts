@@ -1,5 +1,6 @@
+import { sfdiskScript } from "@particle/runtime";
 import { describe, expect, it } from "vitest";
-import { encodeCpio, qemuArgs, sfdiskScript } from "../src/index.js";
+import { encodeCpio, qemuArgs } from "../src/index.js";
 
 describe("encodeCpio", () => {
   it("writes-newc-headers-device-nodes-and-the-trailer", () => {

@@ -9,19 +9,8 @@ import {
 /**
  * VM disk image files, written by @particle/runtime's offline GPT writer (the one bootc's
  * `install to-disk` uses), with fixed filesystem ids and times so that test disks are reproducible.
+ * Partition tables and FAT files are read with the runtime's own functions (`readPartitions`, `listFat` …).
  */
-export {
-  copyIntoFat,
-  listFat,
-  mtoolsImage,
-  type Partition,
-  type PartitionContent,
-  type PartitionSpec,
-  type PartitionType,
-  readFatFile,
-  readPartitions,
-  sfdiskScript,
-} from "@particle/runtime";
 
 const FAT_VOLUME_ID = "50A71C1E";
 const SOURCE_DATE_EPOCH = 1700000000;
