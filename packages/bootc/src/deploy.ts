@@ -20,6 +20,7 @@ import {
   StagedDeployment,
   StaterootName,
 } from "./spec.js";
+import { seedStateDirs } from "./state-dirs.js";
 import { LAYER_FS_TYPES, type StoreImage } from "./store.js";
 import { referenceImage } from "./store-refs.js";
 import type { Sysroot } from "./sysroot.js";
@@ -104,6 +105,7 @@ export async function stageDeployment(sysroot: Sysroot, options: StageOptions): 
         const sum = await installKernel(layout, kernel);
         await tx.step("kernel-installed");
         await seedVar(layout.var(stateroot), root);
+        await seedStateDirs(layout.var(stateroot), root);
         return { checksum: sum, kernelVersion: kernel.version };
       },
     );

@@ -62,6 +62,7 @@ export {
   StagedDeployment,
   StaterootName,
 } from "./spec.js";
+export { linksToState, STATE_DIRS, type StateDir, seedStateDirs, stateDirKind } from "./state-dirs.js";
 export { hostStatus, status } from "./status.js";
 export type { DeployStore, StoreCommit, StoreDescriptor, StoreImage } from "./store.js";
 export { DEPLOY_TAG_NAME, deploymentOfTag, deploymentTag, releaseImages } from "./store-refs.js";

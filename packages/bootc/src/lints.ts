@@ -3,12 +3,13 @@ import path from "node:path";
 import { ifExists, pathExists, readFileIfExists } from "@particle/runtime";
 import { BootcErrors } from "./errors.js";
 import { findKernels } from "./kernel.js";
+import { STATE_DIRS, stateDirKind } from "./state-dirs.js";
 import type { DeployStore } from "./store.js";
 
 /**
  * `container lint`: one table of named checks on an image tree, as bootc's lints. Fatal checks make
- * an image unbootable; warnings flag what would surprise a user (state lost on upgrade, unwritable
- * home directories).
+ * an image unbootable or lose what it ships (software hidden by a state directory); warnings flag
+ * what would surprise a user (image content in /var that later images cannot change).
  */
 export interface Lint {
   readonly id: string;
@@ -43,6 +44,17 @@ async function listFiles(dir: string, rel: string, out: string[], limit: number)
     if (st.isDirectory()) await listFiles(dir, child, out, limit);
     else out.push(`/${child}`);
     if (out.length >= limit) return;
+  }
+}
+
+/** Files (not directories, not symlinks such as Debian's /usr/local/man) below `rel`, up to `limit`. */
+async function listContent(root: string, rel: string, out: string[], limit: number): Promise<void> {
+  for (const name of ((await ifExists(fs.readdir(path.join(root, rel)))) ?? []).sort()) {
+    if (out.length >= limit) return;
+    const child = `${rel}/${name}`;
+    const st = await fs.lstat(path.join(root, child));
+    if (st.isDirectory()) await listContent(root, child, out, limit);
+    else if (!st.isSymbolicLink()) out.push(`/${child}`);
   }
 }
 
@@ -100,22 +112,22 @@ export const LINTS: readonly Lint[] = [
   },
   {
     id: "state-directories",
-    level: "warning",
+    level: "fatal",
     description:
-      "/home, /root, /opt, /srv and /usr/local are symlinks into /var (the image is read-only at run time).",
+      "/home, /root, /opt, /srv, /usr/local and /mnt are directories (bound from /var/home, /var/roothome, /var/opt, /var/srv, /var/usrlocal, /var/mnt at boot) or symlinks there; /opt, /srv, /usr/local and /mnt hold no files, which their /var copy would freeze at the first deployment's version.",
     async check(root) {
-      const expected: Record<string, string> = {
-        home: "var/home",
-        root: "var/roothome",
-        opt: "var/opt",
-        srv: "var/srv",
-        "usr/local": "var/usrlocal",
-      };
       const problems: string[] = [];
-      for (const [dir, target] of Object.entries(expected)) {
-        const st = await ifExists(fs.lstat(path.join(root, dir)));
-        if (st?.isDirectory() && (await fs.readdir(path.join(root, dir))).length > 0)
-          problems.push(`/${dir} has content and is read-only at run time (make it a symlink to /${target})`);
+      for (const dir of STATE_DIRS) {
+        const kind = await stateDirKind(root, dir);
+        if (kind === "unhandled")
+          problems.push(`/${dir.path} is neither a directory nor a symlink to /var/${dir.state}`);
+        if (kind !== "bound" || !dir.packaged) continue;
+        const files: string[] = [];
+        await listContent(root, dir.path, files, 5);
+        for (const file of files)
+          problems.push(
+            `${file} is covered at run time by /var/${dir.state}, which keeps the first deployment's copy (ship it in /usr/lib or /usr/share)`,
+          );
       }
       return problems;
     },
