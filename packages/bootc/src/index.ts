@@ -65,7 +65,13 @@ export {
 export { linksToState, STATE_DIRS, type StateDir, seedStateDirs, stateDirKind } from "./state-dirs.js";
 export { hostStatus, status } from "./status.js";
 export type { DeployStore, StoreCommit, StoreDescriptor, StoreImage } from "./store.js";
-export { DEPLOY_TAG_NAME, deploymentOfTag, deploymentTag, releaseImages } from "./store-refs.js";
+export {
+  DEPLOY_TAG_NAME,
+  deploymentOfTag,
+  deploymentTag,
+  releaseImages,
+  tagDeployments,
+} from "./store-refs.js";
 export { Sysroot, type SysrootOptions } from "./sysroot.js";
 export {
   fetchImage,

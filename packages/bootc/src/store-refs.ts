@@ -3,6 +3,7 @@ import path from "node:path";
 import { isParticleError } from "@particle/runtime";
 import { BootcErrors } from "./errors.js";
 import { deploymentRef } from "./layout.js";
+import type { DeploymentOrigin } from "./spec.js";
 import type { DeployStore, StoreDescriptor } from "./store.js";
 
 /**
@@ -58,6 +59,35 @@ export async function referenceImage(
 }
 
 /**
+ * Tags every deployment that has no tag yet: deployments staged before the tags existed would be
+ * gc's to free. The sysroot runs this whenever its lock is taken, so every writing verb (stage,
+ * finalize, cleanup, rollback, pin, kargs) migrates an older sysroot first. Idempotent (a tagged
+ * deployment is skipped) and atomic per deployment (one store commit). A deployment whose image
+ * cannot be tagged — its manifest already gone, or not one the store reproduces — is returned as
+ * untaggable and left as it was, rather than failing every verb including the cleanup that could
+ * remove it.
+ */
+export async function tagDeployments(
+  store: DeployStore,
+  deployments: ReadonlyMap<string, DeploymentOrigin>,
+): Promise<{ tagged: string[]; untaggable: string[] }> {
+  const tags = new Set(await storeTags(store));
+  const tagged: string[] = [];
+  const untaggable: string[] = [];
+  for (const [ref, origin] of deployments) {
+    if (tags.has(deploymentTag(origin.stateroot, origin.id))) continue;
+    try {
+      await referenceImage(store, origin.image.manifestDigest, origin.stateroot, origin.id);
+      tagged.push(ref);
+    } catch (error) {
+      if (!isParticleError(error, "IMAGE_NOT_REFERENCEABLE") && !isMissingFile(error)) throw error;
+      untaggable.push(ref);
+    }
+  }
+  return { tagged, untaggable };
+}
+
+/**
  * Removes the store tags of deployments that no longer exist (after cleanup removed them, or left by
  * a stage killed before its deployment appeared). Their images become gc's to free.
  */
@@ -84,6 +114,10 @@ async function storeTags(store: DeployStore): Promise<string[]> {
   return (index.manifests ?? [])
     .map((m) => m.annotations?.["org.opencontainers.image.ref.name"])
     .filter((ref): ref is string => ref?.includes(":") === true);
+}
+
+function isMissingFile(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
 }
 
 /** A tag already gone is what removing it wanted. */

@@ -8,6 +8,7 @@ import { clearScratch } from "./image-mount.js";
 import { deploymentRef, parseDeploymentRef, SysrootLayout } from "./layout.js";
 import { type BootEntrySet, DeploymentOrigin, StagedDeployment } from "./spec.js";
 import type { DeployStore } from "./store.js";
+import { tagDeployments } from "./store-refs.js";
 
 export interface SysrootOptions {
   /** The image store of this sysroot (normally `Store.open(layout.store)` from @particle/composefs). */
@@ -53,6 +54,8 @@ export class Sysroot {
   ): Promise<T> {
     return withLock(this.layout.lock, { purpose: `the sysroot ${this.root} (${purpose})` }, async () => {
       await recoverPending(this.layout.journal, { ...defaultRecoverers(this), ...recoverers });
+      // Deployments older than the store tags get theirs before anything can lead to a gc.
+      await tagDeployments(this.store, await this.deployments());
       return body();
     });
   }
