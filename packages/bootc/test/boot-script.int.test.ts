@@ -61,7 +61,15 @@ async function physicalRoot(name: string) {
   // Two layers: the second overrides a file of the first and deletes another (a whiteout).
   const lower = path.join(dir, "lower");
   const upper = path.join(dir, "upper");
-  await writeTree(lower, baseTree("1"));
+  // State directories as Debian ships them (and /mnt as ostree does): /var copies cover them at boot.
+  await writeTree(lower, {
+    ...baseTree("1"),
+    "root/.profile": "from the image\n",
+    "usr/local/man": { symlink: "share/man" },
+    mnt: { symlink: "var/mnt" },
+  });
+  for (const dir of ["home", "opt", "srv", "usr/local/bin"]) await fs.mkdir(path.join(lower, dir));
+  await fs.chmod(path.join(lower, "root"), 0o700);
   await writeTree(upper, { "etc/issue": "from the top layer\n", "usr/bin/two": "two\n" });
   await run("mknod", [path.join(upper, "etc/motd"), "c", "0", "0"]);
   const layers = [await store.createLayer(lower, { level: 3 }), await store.createLayer(upper, { level: 3 })];
@@ -72,7 +80,7 @@ async function physicalRoot(name: string) {
 }
 
 describe("initramfs boot script (klibc sh, klibc tools only)", () => {
-  it("boot-script-mounts-the-deployment: read-only layers as /, writable /etc, shared /var, the image's dpkg database", async () => {
+  it("boot-script-mounts-the-deployment: read-only layers as /, writable /etc, shared /var, the image's dpkg database, /home, /root and /usr/local from /var", async () => {
     const { dir, a } = await physicalRoot("bootc-script");
     const id = a.origin.id;
     const checks = `
@@ -90,6 +98,16 @@ echo "varshared=$(cat $r/sysroot/particle/deploy/default/var/data)"
 echo "dpkg=$(grep Version $r/var/lib/dpkg/status)"
 touch $r/var/lib/dpkg/x 2>/dev/null && echo dpkg=rw || echo dpkg=ro
 echo "booted=$(cat ${dir}/run/particle/booted)"
+mkdir $r/home/user && echo data > $r/home/user/data && echo home=rw
+echo "home-var=$(cat $r/sysroot/particle/deploy/default/var/home/user/data)"
+echo "root-profile=$(cat $r/root/.profile)"
+echo data > $r/root/data && echo "root-var=$(cat $r/sysroot/particle/deploy/default/var/roothome/data)"
+echo "root-mode=$(stat -c %a $r/root)"
+touch $r/usr/local/bin/tool && echo usrlocal=rw
+touch $r/usr/bin/tool 2>/dev/null && echo usrbin=rw || echo usrbin=ro
+echo "usrlocal-man=$(readlink $r/usr/local/man)"
+echo "mnt=$(readlink $r/mnt) $(test -e $r/sysroot/particle/deploy/default/var/mnt && echo seeded || echo absent)"
+echo "image-home=$(ls -A ${dir}/run/particle/image/home | wc -l)"
 echo "image-etc=$(cat ${dir}/run/particle/image/etc/hostname)"
 `;
     const out = await bootScript(
@@ -115,6 +133,16 @@ echo "image-etc=$(cat ${dir}/run/particle/image/etc/hostname)"
         "dpkg=ro",
         `booted=${a.deployment}`,
         "image-etc=particle",
+        "home=rw",
+        "home-var=data",
+        "root-profile=from the image",
+        "root-var=data",
+        "root-mode=700",
+        "usrlocal=rw",
+        "usrbin=ro",
+        "usrlocal-man=share/man",
+        "mnt=var/mnt absent",
+        "image-home=0",
       ]),
     );
   });
