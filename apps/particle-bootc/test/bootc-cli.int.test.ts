@@ -140,7 +140,9 @@ describe("particle-bootc", () => {
       "boot-integration",
     ]);
     expect(skipped.exitCode, skipped.stderr).toBe(0);
+    // A file in /opt: its /var/opt copy would freeze it at the first deployment (a fatal lint).
     await fs.mkdir(path.join(tree, "opt/app"), { recursive: true });
+    await fs.writeFile(path.join(tree, "opt/app/run"), "");
     const strict = await w.bootc([
       "container",
       "lint",
