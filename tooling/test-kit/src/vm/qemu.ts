@@ -6,10 +6,15 @@ import { SCRATCH_ROOT } from "../scratch.js";
 import { MARKER_PREFIX } from "./initramfs.js";
 
 /**
- * A QEMU runner for boot tests: TCG (no KVM here), `-smp 2`, the default CPU model, a hard timeout,
+ * A QEMU runner for boot tests: TCG (no KVM here), `-smp 2`, qemu64 with RDRAND, a hard timeout,
  * the console on the first serial port and marker lines read from a second serial port (a chardev
  * file). One VM runs at a time on the machine, across test processes, behind a lock: two TCG guests
  * on two cores only make both slower.
+ *
+ * Entropy: without RDRAND the guest's crng waits for jitter entropy, which under a loaded TCG host
+ * took minutes (a udev worker soft-locked in getrandom and the boot timed out in CI). Debian's
+ * kernel trusts RDRAND (RANDOM_TRUST_CPU=y), so the crng is ready at once; virtio-rng backs it up
+ * once its module loads.
  */
 
 export type Firmware =
@@ -72,6 +77,10 @@ export function qemuArgs(
     secure ? "q35,smm=on" : "q35",
     "-accel",
     "tcg",
+    "-cpu",
+    "qemu64,+rdrand",
+    "-device",
+    "virtio-rng-pci",
     "-smp",
     "2",
     "-m",
