@@ -26,6 +26,7 @@ export const E2E_ROOTFS = {
     "kmod",
     "attr",
     "grub-efi-amd64-bin",
+    "systemd-boot-efi",
   ],
 } as const;
 
