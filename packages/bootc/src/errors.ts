@@ -129,4 +129,11 @@ export const BootcErrors = {
       context: { [what]: String(value) },
       exit: "invalidInput",
     }),
+  espNeeded: (what: string) =>
+    new ParticleError({
+      code: "ESP_NEEDED",
+      message: `the sysroot boots with systemd-boot, and the ESP is needed to ${what}`,
+      hint: "On a machine booted with systemd-boot the ESP is found by itself (LoaderDevicePartUUID); elsewhere mount the ESP and pass --esp PATH.",
+      exit: "notFound",
+    }),
 };

@@ -10,16 +10,20 @@ import { grubRenderer } from "./grub.js";
 import type { BootloaderInstaller } from "./install.js";
 import { SysrootLayout } from "./layout.js";
 import { Sysroot } from "./sysroot.js";
+import { systemdBootWriters } from "./systemd-boot-host.js";
 import type { ImageImporter } from "./upgrade.js";
 
 export interface HostOptions {
   /** Runtime directory: the boot script writes `booted` there. @default "/run/particle" */
   readonly runDir?: string;
+  /** A mounted ESP, for a sysroot installed with systemd-boot. @default the ESP systemd-boot booted from */
+  readonly esp?: string;
 }
 
 /**
  * Opens the physical root of this machine (or an install target): its store, the deployment it is
- * booted into (from `<runDir>/booted`, written by the boot script) and GRUB's menu renderer.
+ * booted into (from `<runDir>/booted`, written by the boot script) and its bootloader's writer (GRUB's
+ * menu, or systemd-boot's entries on the ESP).
  */
 export async function openSysroot(root: string, options: HostOptions = {}): Promise<Sysroot> {
   const runDir = options.runDir ?? "/run/particle";
@@ -29,7 +33,10 @@ export async function openSysroot(root: string, options: HostOptions = {}): Prom
   const store = await Store.open(layout.store, { runDir });
   return Sysroot.open(layout.root, {
     store,
-    renderers: [grubRenderer()],
+    renderers: (await systemdBootWriters(layout, {
+      runDir,
+      ...(options.esp ? { esp: options.esp } : {}),
+    })) ?? [grubRenderer()],
     runDir,
     ...(booted ? { booted } : {}),
   });

@@ -2,7 +2,13 @@ export { credentialsFor, DEFAULT_AUTH_FILE, loadAuth } from "./auth.js";
 export { type CleanupResult, cleanup, deploymentsToKeep } from "./cleanup.js";
 export { mergeDeployment, type StageOptions, type StageResult, stageDeployment } from "./deploy.js";
 export { type DiskLayout, diskScript, writeDisk } from "./disk.js";
-export { type BootConfigRenderer, commitEntrySet, readEntrySet } from "./entries.js";
+export {
+  type BootConfigRenderer,
+  type BootConfigWriter,
+  type BootEntryPublisher,
+  commitEntrySet,
+  readEntrySet,
+} from "./entries.js";
 export { BootcErrors } from "./errors.js";
 export { applyEtcMerge, planEtcMergeOnDisk, scanUpper } from "./etc-merge.js";
 export {
@@ -61,6 +67,7 @@ export {
   jsonSchemas,
   StagedDeployment,
   StaterootName,
+  SysrootBootloader,
 } from "./spec.js";
 export { linksToState, STATE_DIRS, type StateDir, seedStateDirs, stateDirKind } from "./state-dirs.js";
 export { hostStatus, status } from "./status.js";
@@ -73,6 +80,8 @@ export {
   tagDeployments,
 } from "./store-refs.js";
 export { Sysroot, type SysrootOptions } from "./sysroot.js";
+export { mountBootedEsp, readSysrootBootloader, systemdBootWriters } from "./systemd-boot-host.js";
+export { type SystemdBootOptions, systemdBootPublisher } from "./systemd-boot-publisher.js";
 export {
   fetchImage,
   finalizesNow,

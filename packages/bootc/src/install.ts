@@ -5,21 +5,26 @@ import path from "node:path";
 import { Store } from "@particle/composefs";
 import { ifExists, mkdirDurable } from "@particle/runtime";
 import { type DiskLayout, writeDisk } from "./disk.js";
-import type { BootConfigRenderer } from "./entries.js";
+import type { BootConfigWriter } from "./entries.js";
 import { BootcErrors } from "./errors.js";
 import { grubRenderer } from "./grub.js";
 import { clearScratch, withImage } from "./image-mount.js";
 import { SysrootLayout } from "./layout.js";
 import { Sysroot } from "./sysroot.js";
+import { writeSysrootBootloader } from "./systemd-boot-host.js";
+import { systemdBootPublisher } from "./systemd-boot-publisher.js";
 import { type ImageImporter, switchImage } from "./upgrade.js";
 
 /** Kernel arguments every installed deployment starts with (besides root=): see README "Boot". */
 export const DEFAULT_KARGS = ["ro", "panic=10"];
 
-/** Creates an empty sysroot (deploy and boot directories, the store) and opens it; GRUB's menu by default. */
+/**
+ * Creates an empty sysroot (deploy and boot directories, the store) and opens it; GRUB's menu by
+ * default, systemd-boot's entries on `esp` when given.
+ */
 export async function initSysroot(
   root: string,
-  options: { renderers?: readonly BootConfigRenderer[]; storeRunDir?: string } = {},
+  options: { renderers?: readonly BootConfigWriter[]; storeRunDir?: string; esp?: string } = {},
 ): Promise<Sysroot> {
   const layout = new SysrootLayout(path.resolve(root));
   await mkdirDurable(layout.deployRoot);
@@ -28,6 +33,12 @@ export async function initSysroot(
     create: true,
     ...(options.storeRunDir ? { runDir: options.storeRunDir } : {}),
   });
+  const { esp } = options;
+  await writeSysrootBootloader(layout, esp === undefined ? "grub" : "systemd-boot");
+  if (esp !== undefined) {
+    const renderers = options.renderers ?? [systemdBootPublisher({ esp, root: layout.root })];
+    return Sysroot.open(layout.root, { store, renderers });
+  }
   // GRUB's stub looks for /grub/grub.cfg on every filesystem; the menu switches with the entry set.
   await fs.rm(layout.grubLink, { force: true });
   await fs.symlink("particle/boot/entries/grub", layout.grubLink);
@@ -44,7 +55,9 @@ export interface InstallOptions {
   readonly stateroot?: string;
   /** Extra kernel arguments (console=… for a serial console). */
   readonly kargs?: readonly string[];
-  readonly renderers?: readonly BootConfigRenderer[];
+  readonly renderers?: readonly BootConfigWriter[];
+  /** The ESP (a directory): boot entries go there for systemd-boot. @default GRUB's menu on the root */
+  readonly esp?: string;
   /** Runtime directory for the store's mount records. @default "/run/particle" */
   readonly storeRunDir?: string;
 }
@@ -94,6 +107,8 @@ export type BootloaderInstaller = (input: {
 
 export interface DiskInstallOptions extends InstallOptions {
   readonly bootloader: BootloaderInstaller;
+  /** Which bootloader reads the boot entries; match it to `bootloader`. @default "grub" */
+  readonly bootEntries?: "grub" | "systemd-boot";
   /** @default 64 */
   readonly espMiB?: number;
   /** @default 3072 */
@@ -131,6 +146,7 @@ export async function installToDisk(
     const { sysroot, deployment } = await installToFilesystem(rootDir, {
       ...options,
       rootKarg: `root=UUID=${layout.rootUuid}`,
+      ...(options.bootEntries === "systemd-boot" ? { esp: espDir } : {}),
     });
     const origin = await sysroot.origin(deployment);
     await withImage(sysroot.store, sysroot.layout, origin.image.manifestDigest, (imageRoot) =>

@@ -10,6 +10,7 @@ import path from "node:path";
  *   particle/deploy/<stateroot>/staged.json  a deployment waiting for finalize-staged
  *   particle/boot/kernels/<checksum>/        vmlinuz and initrd.img, shared by deployments
  *   particle/boot/entries -> entries.<n>     the current boot entry set (state.json, grub.cfg, loader/)
+ *   particle/boot/bootloader.json            which bootloader reads the entries (GRUB or systemd-boot)
  *   grub -> particle/boot/entries/grub       GRUB's menu and boot counter (grub.cfg, grubenv)
  *   particle/journal/, particle/lock         transaction journal and lock
  */
@@ -43,6 +44,10 @@ export class SysrootLayout {
   }
   entrySet(generation: number): string {
     return path.join(this.bootRoot, `entries.${generation}`);
+  }
+  /** Which bootloader reads the boot entries (`SysrootBootloader`). */
+  get bootloader(): string {
+    return path.join(this.bootRoot, "bootloader.json");
   }
   /** The symlink GRUB's stub finds the menu through (`search --file /grub/grub.cfg`). */
   get grubLink(): string {

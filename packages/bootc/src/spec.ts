@@ -110,6 +110,20 @@ export const BootEntrySet = z
   .strict();
 export type BootEntrySet = z.infer<typeof BootEntrySet>;
 
+/**
+ * `/particle/boot/bootloader.json`: which bootloader reads this sysroot's boot entries, chosen at
+ * install. GRUB reads the set's `grub/grub.cfg` through `/grub`; systemd-boot reads Boot Loader Spec
+ * entries and kernels copied to the ESP. A sysroot without the file is GRUB's.
+ */
+export const SysrootBootloader = z
+  .object({
+    apiVersion,
+    kind: z.literal("SysrootBootloader"),
+    bootloader: z.enum(["grub", "systemd-boot"]),
+  })
+  .strict();
+export type SysrootBootloader = z.infer<typeof SysrootBootloader>;
+
 /** A deployment as `status` reports it. */
 export const DeploymentStatus = z
   .object({
@@ -187,4 +201,5 @@ export const jsonSchemas = {
   "deployment-origin": DeploymentOrigin,
   "boot-entry-set": BootEntrySet,
   "staged-deployment": StagedDeployment,
+  "sysroot-bootloader": SysrootBootloader,
 } as const;

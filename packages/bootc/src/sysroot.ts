@@ -1,8 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { pathExists, readFileIfExists, recoverPending, withLock, writeJsonAtomic } from "@particle/runtime";
-import type { BootConfigRenderer } from "./entries.js";
-import { readEntrySet } from "./entries.js";
+import { type BootConfigWriter, ENTRIES_OP, readEntrySet, recoverEntrySet } from "./entries.js";
 import { BootcErrors } from "./errors.js";
 import { clearScratch } from "./image-mount.js";
 import { deploymentRef, parseDeploymentRef, SysrootLayout } from "./layout.js";
@@ -15,8 +14,8 @@ export interface SysrootOptions {
   readonly store: DeployStore;
   /** `<stateroot>/<id>` of the running deployment; undefined when not booted from this sysroot. */
   readonly booted?: string;
-  /** Bootloader configuration written with every boot entry set (from @particle/bootupd). */
-  readonly renderers?: readonly BootConfigRenderer[];
+  /** Bootloader configuration written with every boot entry set (GRUB's menu, systemd-boot's ESP). */
+  readonly renderers?: readonly BootConfigWriter[];
   /** The running system's runtime directory: staging a deployment there starts particle-finalize-staged.path. */
   readonly runDir?: string;
 }
@@ -29,7 +28,7 @@ export class Sysroot {
     root: string,
     readonly store: DeployStore,
     readonly booted: string | undefined,
-    readonly renderers: readonly BootConfigRenderer[],
+    readonly renderers: readonly BootConfigWriter[],
     readonly runDir: string | undefined,
   ) {
     this.layout = new SysrootLayout(root);
@@ -110,7 +109,8 @@ export class Sysroot {
 
 /**
  * Interrupted staging leaves a temp directory and maybe an image still mounted for reading;
- * finalize needs nothing undone (the switch is one rename) and is redone while staged.json exists.
+ * finalize needs nothing undone (the switch is one rename) and is redone while staged.json exists;
+ * an entry set switch with a publisher (systemd-boot) is finished or undone (recoverEntrySet).
  */
 function defaultRecoverers(sysroot: Sysroot): Parameters<typeof recoverPending>[1] {
   const removeTemp = async (record: { intent: Record<string, unknown> }) => {
@@ -120,5 +120,9 @@ function defaultRecoverers(sysroot: Sysroot): Parameters<typeof recoverPending>[
       await fs.rm(temp, { recursive: true, force: true });
     }
   };
-  return { "bootc.stage": removeTemp, "bootc.finalize": removeTemp };
+  return {
+    "bootc.stage": removeTemp,
+    "bootc.finalize": removeTemp,
+    [ENTRIES_OP]: (record) => recoverEntrySet(sysroot.layout, sysroot.renderers, record),
+  };
 }

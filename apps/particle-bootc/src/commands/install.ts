@@ -35,24 +35,27 @@ function trackedOf(parsed: Parsed): { trackedReference?: string } {
 export const installCommands = [
   defineCommand({
     path: ["install", "to-disk"],
-    summary: "Partition a disk or disk image file (GPT: ESP + root) and install an image with GRUB",
+    summary:
+      "Partition a disk or disk image file (GPT: ESP + root) and install an image with GRUB or systemd-boot",
     usage: "DEVICE-OR-IMAGE-FILE",
     args: 1,
     options: { ...common, "root-size": { type: "string" }, bootloader: { type: "string" } },
     optionHelp: {
       ...commonHelp,
       "root-size": "root partition size in MiB (default 3072)",
-      bootloader: "bootupd backend (default grub-efi)",
+      bootloader: "bootupd backend: grub-efi (default) or systemd-boot (boot entries on the ESP)",
     },
     async run(ctx, parsed) {
       const size = stringOption(parsed, "root-size");
       const stateroot = stringOption(parsed, "stateroot");
+      const backend = stringOption(parsed, "bootloader") ?? "grub-efi";
       const result = await installToDisk(parsed.positionals[0] as string, {
         reference: requireImage(stringOption(parsed, "image")),
         ...trackedOf(parsed),
         importer: importerOf(ctx),
         kargs: stringList(parsed, "karg"),
-        bootloader: bootupdInstaller(stringOption(parsed, "bootloader") ?? "grub-efi"),
+        bootloader: bootupdInstaller(backend),
+        bootEntries: backend === "systemd-boot" ? "systemd-boot" : "grub",
         storeRunDir: ctx.settings.paths.run,
         ...(size ? { rootMiB: Number(size) } : {}),
         ...(stateroot ? { stateroot } : {}),
@@ -66,10 +69,11 @@ export const installCommands = [
     summary: "Install an image onto a mounted, empty filesystem (the bootloader is left to the caller)",
     usage: "PATH",
     args: 1,
-    options: { ...common, "root-karg": { type: "string" } },
+    options: { ...common, "root-karg": { type: "string" }, esp: { type: "string" } },
     optionHelp: {
       ...commonHelp,
       "root-karg": "how the kernel finds this filesystem, e.g. root=UUID=… (required)",
+      esp: "a mounted ESP: boot entries and kernels go there for systemd-boot (default: GRUB's menu on PATH)",
     },
     async run(ctx, parsed) {
       const rootKarg = stringOption(parsed, "root-karg");
@@ -82,6 +86,7 @@ export const installCommands = [
         });
       }
       const stateroot = stringOption(parsed, "stateroot");
+      const esp = stringOption(parsed, "esp");
       const result = await installToFilesystem(parsed.positionals[0] as string, {
         reference: requireImage(stringOption(parsed, "image")),
         ...trackedOf(parsed),
@@ -90,6 +95,7 @@ export const installCommands = [
         kargs: stringList(parsed, "karg"),
         storeRunDir: ctx.settings.paths.run,
         ...(stateroot ? { stateroot } : {}),
+        ...(esp ? { esp } : {}),
       });
       ctx.out.result(
         "Install",
