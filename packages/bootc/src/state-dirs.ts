@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { ifExists, pathExists, renameDurable, run } from "@particle/runtime";
+import { failpoint, ifExists, pathExists, renameDurable, run } from "@particle/runtime";
 
 /**
  * State directories: the paths of a root tree that hold a machine's data rather than the image's,
@@ -68,6 +68,7 @@ export async function seedStateDirs(varDir: string, imageRoot: string): Promise<
     await fs.rm(temp, { recursive: true, force: true });
     await run("cp", ["-a", "--", source, temp]);
     await run("sync", ["-f", temp]);
+    failpoint("bootc.state-dirs/copied");
     await renameDurable(temp, target);
     seeded.push(dir.state);
   }

@@ -74,7 +74,7 @@ describe("state directories", () => {
     ]);
   });
 
-  it("seeds each /var copy from the image once, keeps the machine's data, and redoes a copy killed half-way", async () => {
+  it("seeds each /var copy from the image once, keeps the machine's data, and redoes a copy stopped half-way", async () => {
     const image = await tree(
       "bootc-seed-image",
       {
@@ -90,6 +90,14 @@ describe("state directories", () => {
     // A copy of /opt killed half-way: the next seed starts it again.
     await fs.mkdir(path.join(varDir, ".particle-seed-opt"));
     await fs.writeFile(path.join(varDir, ".particle-seed-opt/partial"), "");
+    // Stopped after copying /home, before its rename: no copy appears under its final name.
+    process.env.PARTICLE_FAILPOINTS = "bootc.state-dirs/copied=error";
+    try {
+      await expect(seedStateDirs(varDir, image)).rejects.toMatchObject({ code: "FAILPOINT" });
+    } finally {
+      delete process.env.PARTICLE_FAILPOINTS;
+    }
+    expect((await fs.readdir(varDir)).sort()).toEqual([".particle-seed-home", ".particle-seed-opt"]);
     expect(await seedStateDirs(varDir, image)).toEqual(["home", "roothome", "opt", "usrlocal"]);
     expect(await fs.readFile(path.join(varDir, "roothome/.profile"), "utf8")).toBe("from image 1\n");
     expect((await fs.stat(path.join(varDir, "roothome"))).mode & 0o777).toBe(0o700);
