@@ -4,7 +4,7 @@ import { Store } from "@particle/composefs";
 import { run } from "@particle/runtime";
 import { requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
-import { initSysroot, switchImage } from "../src/index.js";
+import { initSysroot, STATE_DIRS, type Sysroot, switchImage } from "../src/index.js";
 import { baseTree, writeTree } from "./support/images.js";
 
 /**
@@ -54,7 +54,8 @@ true
   };
 }
 
-async function physicalRoot(name: string) {
+/** `before` changes the sysroot before it becomes the ext4 image. */
+async function physicalRoot(name: string, before: (sysroot: Sysroot) => Promise<void> = async () => {}) {
   const dir = await scratchDir(name);
   const sysroot = await initSysroot(path.join(dir, "sysroot"), { storeRunDir: path.join(dir, "store-run") });
   const store = await Store.open(sysroot.layout.store, { runDir: path.join(dir, "store-run") });
@@ -75,6 +76,7 @@ async function physicalRoot(name: string) {
   const layers = [await store.createLayer(lower, { level: 3 }), await store.createLayer(upper, { level: 3 })];
   await store.commitImage({ name: "os", tag: "a", layers });
   const a = await switchImage(sysroot, { reference: "os:a", kargs: ["ro"], finalize: true });
+  await before(sysroot);
   await run("mkfs.ext4", ["-q", "-F", "-d", sysroot.root, path.join(dir, "phys.img"), "256M"]);
   return { dir, sysroot, a };
 }
@@ -144,6 +146,24 @@ echo "image-etc=$(cat ${dir}/run/particle/image/etc/hostname)"
         "mnt=var/mnt absent",
         "image-home=0",
       ]),
+    );
+  });
+
+  it("gives a deployment staged before state directories empty /var copies (/root 0700)", async () => {
+    const { dir, a } = await physicalRoot("bootc-script-legacy", async (sysroot) => {
+      for (const d of STATE_DIRS)
+        await fs.rm(path.join(sysroot.layout.var("default"), d.state), { recursive: true, force: true });
+    });
+    const v = `${dir}/root/sysroot/particle/deploy/default/var`;
+    const checks = `
+echo "modes=$(stat -c %a ${v}/home ${v}/roothome ${v}/usrlocal | tr '\n' ' ')"
+echo "profile=$(test -e ${dir}/root/root/.profile && echo present || echo absent)"
+touch ${dir}/root/home/x && echo home=rw
+echo "mnt=$(test -e ${v}/mnt && echo created || echo absent)"
+`;
+    const out = await bootScript(dir, `ro particle.deployment=${a.deployment}`, checks);
+    expect(out.stdout.split("\n"), out.stderr).toEqual(
+      expect.arrayContaining(["rc=0", "modes=755 700 755 ", "profile=absent", "home=rw", "mnt=absent"]),
     );
   });
 
