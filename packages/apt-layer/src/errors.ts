@@ -142,6 +142,17 @@ export function liveNotActive(root: string): ParticleError {
   });
 }
 
+export function liveBusy(tree: string, cause: unknown): ParticleError {
+  return new ParticleError({
+    code: "LIVE_BUSY",
+    message: `the live overlay on ${tree} is in use, so it cannot be taken off`,
+    hint: `Stop the programs that use files there (\`fuser -vm ${tree}\` lists them) and retry, or reboot: live changes are gone after a reboot.`,
+    context: { tree },
+    exit: "conflict",
+    cause,
+  });
+}
+
 export function liveDeployFailed(ref: string, digest: string, cause: unknown): ParticleError {
   return new ParticleError({
     code: "LIVE_DEPLOY_FAILED",

@@ -41,12 +41,15 @@ export {
   type DeployImage,
   type LiveCommitRequest,
   type LiveCommitResult,
+  type LiveInstallRequest,
+  type LiveRequest,
   type LiveStatus,
   liveCommit,
   liveInstall,
   liveRollback,
   liveStatus,
 } from "./live.js";
+export { type LiveTree, type RunningSystem, runningSystemTrees } from "./live-target.js";
 export {
   formatImageRef,
   type ImageRef,

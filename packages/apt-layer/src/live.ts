@@ -1,85 +1,38 @@
-import { promises as fs } from "node:fs";
 import path from "node:path";
-import {
-  listMounts,
-  mkdirDurable,
-  mountOverlay,
-  ParticleError,
-  readFileIfExists,
-  run,
-  sha256Hex,
-  unmount,
-  withLock,
-  writeJsonAtomic,
-} from "@particle/runtime";
+import { failpoint, mkdirDurable, readFileIfExists, run, withLock } from "@particle/runtime";
 import { applyWithApt, aptUpdate, download, resolvePlan } from "./apt.js";
-import { BuildEnvironment, LAYER_OVERLAY_OPTIONS } from "./build-env/environment.js";
 import { type AptLayerContext, statePaths, withTransaction } from "./context.js";
-import { loadInstalledPackages } from "./dpkg-status.js";
+import { loadInstalledPackages, parseDpkgStatus } from "./dpkg-status.js";
 import { liveDeployFailed, liveNotActive } from "./errors.js";
 import { storeRef } from "./install.js";
 import { layeredLabels } from "./layer.js";
+import { openView } from "./live-mounts.js";
+import {
+  dropStaged,
+  endSession,
+  readLiveState,
+  recoverSession,
+  stageGeneration,
+  startSession,
+  switchGeneration,
+  updateState,
+} from "./live-session.js";
+import { type LiveTarget, liveTarget, type RunningSystem, sessionPaths } from "./live-target.js";
 import { formatImageRef, parseImageRef, validatePackageSpecs } from "./names.js";
-import { decodePackageList, diffPackageLists, type PackageDiff } from "./package-list.js";
-import { API_VERSION, LABELS, LiveState } from "./spec.js";
+import { diffPackageLists, type PackageDiff } from "./package-list.js";
+import { LABELS, type LiveState } from "./spec.js";
 import type { ImageInfo } from "./store.js";
 import { createTreeLayer } from "./tree-layer.js";
 
 /**
- * The live overlay: packages installed into a running root without a reboot. A transient overlay is
- * mounted over the root (lower = the root as it is, upper = apt-layer state), apt runs in the build
- * environment on it, and the changes show at once. `liveCommit` turns the upper into a new layer on the
- * image the root runs; `liveRollback` drops it. Works on any root directory; the machine's own `/` is
- * refused (see README: a running system needs the overlay on /usr and /etc, bootc's job).
+ * The live overlay: packages installed into a running root without a reboot. apt runs in a private
+ * view of the root where the next generation of changes is staged; when it succeeds the live trees
+ * switch to it, so the changes show at once and a failed install changes nothing. `liveCommit` turns
+ * the changes into a new layer on the image the root runs; `liveRollback` drops them. The root is a
+ * mounted image (`--root DIR`, covered whole) or the running system's own / (a booted Particle
+ * deployment: /usr, /opt, /etc and /var/lib/dpkg are covered, on a tmpfs gone at reboot); see
+ * live-target.ts.
  */
-
-function liveDirs(ctx: AptLayerContext, root: string) {
-  const dir = path.join(statePaths(ctx).live, sha256Hex(path.resolve(root)).slice(0, 16));
-  return {
-    dir,
-    upper: path.join(dir, "upper"),
-    work: path.join(dir, "work"),
-    state: path.join(dir, "state.json"),
-    lock: path.join(dir, "lock"),
-  };
-}
-
-/**
- * The root a live overlay may cover, with its links resolved. The machine's own / is refused under
- * any name (a symlink to it, /proc/self/root, a bind mount of it): the overlay would cover the running system.
- */
-async function checkRoot(root: string): Promise<string> {
-  const resolved = await fs.realpath(root).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return path.resolve(root);
-    throw error;
-  });
-  const stat = await fs.stat(resolved).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return undefined;
-    throw error;
-  });
-  const machineRoot = await fs.stat("/");
-  if (resolved === "/" || (stat?.dev === machineRoot.dev && stat.ino === machineRoot.ino)) {
-    throw new ParticleError({
-      code: "LIVE_ROOT_UNSUPPORTED",
-      message: "a live overlay on the running system's own / is not supported yet",
-      hint: "Pass --root DIR for a mounted image, or layer a new image and deploy it with bootc.",
-      exit: "unavailable",
-    });
-  }
-  return resolved;
-}
-
-/** Whether our overlay (with this upper) is mounted at root. */
-async function overlayMounted(root: string, upper: string): Promise<boolean> {
-  return (await listMounts()).some(
-    (m) => m.mountPoint === root && m.fsType === "overlay" && m.superOptions.includes(`upperdir=${upper}`),
-  );
-}
-
-async function readState(file: string): Promise<LiveState | undefined> {
-  const text = await readFileIfExists(file);
-  return text === undefined ? undefined : LiveState.parse(JSON.parse(text));
-}
 
 export interface LiveStatus {
   readonly root: string;
@@ -87,122 +40,119 @@ export interface LiveStatus {
   readonly base?: string;
   readonly startedAt?: string;
   readonly installed: string[];
+  /** Packages added, removed or changed against the image the root runs. */
   readonly changes?: PackageDiff;
+  /** The image the last live commit made (the overlay stays until reboot on a running system). */
+  readonly committed?: string;
 }
 
-export interface LiveInstallRequest {
+/** Which root, and for the machine's own / how the running system is mounted. */
+export interface LiveRequest {
   readonly root: string;
-  /** The image the root runs (needed to start a live overlay; remembered after). */
+  /** Required for the machine's own / (the caller that knows the deployment passes it). */
+  readonly system?: RunningSystem;
+}
+
+export interface LiveInstallRequest extends LiveRequest {
+  /** The image a directory root runs (needed to start a live overlay there; remembered after). */
   readonly base?: string;
   readonly packages: readonly string[];
 }
 
-/** Installs packages into the live overlay of `root`, starting one if none is active. */
-export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequest): Promise<LiveStatus> {
-  const root = await checkRoot(request.root);
-  const packages = validatePackageSpecs(request.packages);
-  const dirs = liveDirs(ctx, root);
-  await mkdirDurable(dirs.dir);
-  return withLock(dirs.lock, { purpose: `the live overlay of ${root}` }, async () => {
-    let state = await readState(dirs.state);
-    const mounted = await overlayMounted(root, dirs.upper);
-    const starting = !mounted;
-    if (starting) {
-      // A state file without its mount is left from a previous boot: its image is still the root's.
-      const requested = request.base ?? state?.base;
-      if (requested === undefined) throw liveNotActive(root);
-      const base = storeRef(requested);
-      await ctx.store.resolve(base);
-      // Its changes are gone with the mount: start afresh.
-      await fs.rm(dirs.upper, { recursive: true, force: true });
-      await fs.rm(dirs.work, { recursive: true, force: true });
-      await mkdirDurable(dirs.upper);
-      await mkdirDurable(dirs.work);
-      await mountOverlay({
-        lower: [root],
-        upper: dirs.upper,
-        work: dirs.work,
-        target: root,
-        extra: LAYER_OVERLAY_OPTIONS,
-      });
-      state = {
-        apiVersion: API_VERSION,
-        kind: "LiveOverlay",
-        root,
-        base,
-        startedAt: new Date().toISOString(),
-        installed: [],
-      };
-      await writeJsonAtomic(dirs.state, state);
-    }
-    const current = state as LiveState;
-    const env = await BuildEnvironment.enter(root, dirs.upper, {
-      aptCache: statePaths(ctx).aptCache,
-      sourceDateEpoch: ctx.sourceDateEpoch,
-    });
-    try {
-      await aptUpdate(env);
-      await resolvePlan(env, packages);
-      await download(env, packages);
-      await applyWithApt(env, packages, []);
-    } catch (error) {
-      await env.close({ keepOverlay: true });
-      // A failed first install leaves nothing behind; a later one leaves the earlier packages live.
-      if (starting) await dropOverlay(root, dirs);
-      throw error;
-    }
-    await env.close({ keepOverlay: true });
-    const next: LiveState = {
-      ...current,
-      installed: [...new Set([...current.installed, ...packages])].sort(),
-    };
-    await writeJsonAtomic(dirs.state, next);
-    return statusOf(ctx, root, next, true);
-  });
+/** Runs `body` holding the session's lock: one live command at a time per root, a second fails at once. */
+async function withSession<T>(target: LiveTarget, body: () => Promise<T>): Promise<T> {
+  await mkdirDurable(path.dirname(target.dir));
+  return withLock(sessionPaths(target.dir).lock, { purpose: `the live overlay of ${target.root}` }, body);
 }
 
-async function dropOverlay(root: string, dirs: ReturnType<typeof liveDirs>): Promise<void> {
-  if (await overlayMounted(root, dirs.upper)) await unmount(root, { lazy: true });
-  await fs.rm(dirs.upper, { recursive: true, force: true });
-  await fs.rm(dirs.work, { recursive: true, force: true });
-  await fs.rm(dirs.state, { force: true });
+/** A file as the image has it: below the bottom lower of the tree that covers it. */
+function imageFile(state: LiveState, rel: string): string {
+  const tree = state.trees.find((t) => t.path === "." || rel.startsWith(`${t.path}/`));
+  const lower = tree?.lower[tree.lower.length - 1];
+  if (tree === undefined || lower === undefined) throw new Error(`live overlay: nothing covers ${rel}`);
+  return path.join(lower, tree.path === "." ? rel : path.relative(tree.path, rel));
 }
 
-async function statusOf(
-  ctx: AptLayerContext,
-  root: string,
-  state: LiveState | undefined,
-  active: boolean,
-): Promise<LiveStatus> {
-  if (!state || !active) return { root, active: false, installed: [] };
-  const base = await ctx.store.resolve(state.base);
-  const now = await loadInstalledPackages(root);
+async function statusOf(state: LiveState | undefined, root: string): Promise<LiveStatus> {
+  if (state === undefined) return { root, active: false, installed: [] };
+  const image = parseDpkgStatus((await readFileIfExists(imageFile(state, "var/lib/dpkg/status"))) ?? "");
   return {
-    root,
-    active,
+    root: state.root,
+    active: true,
     base: state.base,
     startedAt: state.startedAt,
     installed: state.installed,
-    changes: diffPackageLists(decodePackageList(base.labels[LABELS.packages] ?? "[]"), now),
+    changes: diffPackageLists(image, await loadInstalledPackages(state.root)),
+    ...(state.committed ? { committed: state.committed } : {}),
   };
 }
 
-export async function liveStatus(ctx: AptLayerContext, rootDir: string): Promise<LiveStatus> {
-  const root = await checkRoot(rootDir);
-  const dirs = liveDirs(ctx, root);
-  const state = await readState(dirs.state);
-  return statusOf(ctx, root, state, state !== undefined && (await overlayMounted(root, dirs.upper)));
+/** Installs packages into the live overlay of `root`, starting one if none is active. */
+export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequest): Promise<LiveStatus> {
+  const target = await liveTarget(ctx, request.root, request.system);
+  const packages = validatePackageSpecs(request.packages);
+  return withSession(target, async () => {
+    // A state of an earlier boot has lost its mounts, but still names the image the root runs.
+    const previous = await readLiveState(target.dir).catch(() => undefined);
+    let state = await recoverSession(target.dir);
+    const starting = state === undefined;
+    if (state === undefined) {
+      const requested = target.base ?? request.base ?? previous?.base;
+      if (requested === undefined) throw liveNotActive(target.root);
+      const base = storeRef(requested);
+      await ctx.store.resolve(base);
+      state = await startSession(target, { base, ...(target.commitAs ? { commitAs: target.commitAs } : {}) });
+      failpoint("apt-layer.live-install/started");
+    }
+    const session = state;
+    const gen = await stageGeneration(target.dir, session);
+    try {
+      const env = await openView(target, session, gen, {
+        aptCache: statePaths(ctx).aptCache,
+        ...(ctx.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: ctx.sourceDateEpoch }),
+      });
+      try {
+        await aptUpdate(env);
+        await resolvePlan(env, packages);
+        await download(env, packages);
+        failpoint("apt-layer.live-install/downloaded");
+        await applyWithApt(env, packages, []);
+      } finally {
+        await env.close();
+      }
+      failpoint("apt-layer.live-install/installed");
+    } catch (error) {
+      await dropStaged(target.dir, gen);
+      if (starting) await endSession(target.dir, session, true);
+      throw error;
+    }
+    const live: LiveState = {
+      ...session,
+      generation: gen,
+      installed: [...new Set([...session.installed, ...packages])].sort(),
+    };
+    await switchGeneration(target.dir, live);
+    return statusOf(live, target.root);
+  });
 }
 
-/** Drops the live overlay: the root is as it was before the first live install. */
-export async function liveRollback(ctx: AptLayerContext, rootDir: string): Promise<LiveStatus> {
-  const root = await checkRoot(rootDir);
-  const dirs = liveDirs(ctx, root);
-  return withLock(dirs.lock, { purpose: `the live overlay of ${root}` }, async () => {
-    const state = await readState(dirs.state);
-    if (!state || !(await overlayMounted(root, dirs.upper))) throw liveNotActive(root);
-    await dropOverlay(root, dirs);
-    return { root, active: false, base: state.base, installed: [] };
+/** The live overlay and its package changes; whatever a killed command left is recovered first. */
+export async function liveStatus(ctx: AptLayerContext, request: LiveRequest): Promise<LiveStatus> {
+  const target = await liveTarget(ctx, request.root, request.system);
+  return withSession(target, async () => statusOf(await recoverSession(target.dir), target.root));
+}
+
+/**
+ * Drops the live overlay: the root is as it was before the first live install. Files of the overlay
+ * in use (a program started from it) fail it with LIVE_BUSY, and the overlay stays.
+ */
+export async function liveRollback(ctx: AptLayerContext, request: LiveRequest): Promise<LiveStatus> {
+  const target = await liveTarget(ctx, request.root, request.system);
+  return withSession(target, async () => {
+    const state = await recoverSession(target.dir);
+    if (state === undefined) throw liveNotActive(target.root);
+    await endSession(target.dir, state, false);
+    return { root: target.root, active: false, base: state.base, installed: [] };
   });
 }
 
@@ -213,13 +163,12 @@ export async function liveRollback(ctx: AptLayerContext, rootDir: string): Promi
  */
 export type DeployImage = (image: ImageInfo) => Promise<string>;
 
-export interface LiveCommitRequest {
-  readonly root: string;
+export interface LiveCommitRequest extends LiveRequest {
   readonly message: string;
-  /** Name of the new image. @default the running image's name and tag (the tag moves) */
+  /** Name of the new image. @default the running image's name and tag (the tag moves; on a running system the deployment's image name) */
   readonly target?: string;
   /**
-   * Called once the image is committed and the overlay has ended. A failure here leaves the image
+   * Called once the image is committed (and on a mounted image the overlay has ended). A failure here leaves the image
    * in the store and fails with LIVE_DEPLOY_FAILED naming it. @default none: nothing is deployed
    */
   readonly deploy?: DeployImage;
@@ -232,34 +181,34 @@ export interface LiveCommitResult {
 }
 
 /**
- * Turns the live changes into a new image (the root's image plus one layer), ends the live overlay,
- * and with `deploy` makes the image the next boot's deployment. The layer is made from a copy of the
- * upper, so a failure before the commit leaves the live system as it was.
+ * Turns the live changes into a new image (the root's image plus one layer: the uppers of every
+ * covered tree together) and with `deploy` makes it the next boot's deployment. On the running system
+ * the overlay stays until reboot (the next boot runs the committed image); on a mounted image it ends.
+ * The layer is made from a copy of the uppers, so a failure before the commit leaves the live system as it was.
  */
 export async function liveCommit(
   ctx: AptLayerContext,
   request: LiveCommitRequest,
 ): Promise<LiveCommitResult> {
-  const root = await checkRoot(request.root);
-  const dirs = liveDirs(ctx, root);
-  return withLock(dirs.lock, { purpose: `the live overlay of ${root}` }, async () => {
-    const state = await readState(dirs.state);
-    if (!state || !(await overlayMounted(root, dirs.upper))) throw liveNotActive(root);
+  const target = await liveTarget(ctx, request.root, request.system);
+  return withSession(target, async () => {
+    const state = await recoverSession(target.dir);
+    if (state === undefined) throw liveNotActive(target.root);
     const base = await ctx.store.resolve(state.base);
-    const target = parseImageRef(request.target ?? `${base.name}:${base.tag}`);
+    const ref = parseImageRef(request.target ?? state.commitAs ?? `${base.name}:${base.tag}`);
     const image = await withTransaction(
       ctx,
       "apt-layer.live-commit",
-      { target: formatImageRef(target), base: base.manifestDigest, message: request.message },
+      { target: formatImageRef(ref), base: base.manifestDigest, message: request.message },
       async (scope) => {
         const snapshot = path.join(scope.workDir, "upper");
-        await run("cp", ["-a", "--", dirs.upper, snapshot]);
+        await run("cp", ["-a", "--", sessionPaths(target.dir).upper(state.generation, "."), snapshot]);
         await scope.tx.step("snapshot");
-        const packages = await loadInstalledPackages(root);
+        const packages = await loadInstalledPackages(target.root);
         const layer = await createTreeLayer(ctx, scope, snapshot);
         const image = await ctx.store.commitImage({
-          name: target.name,
-          tag: target.tag,
+          name: ref.name,
+          tag: ref.tag,
           layers: [...base.layers, layer],
           parent: base.manifestDigest,
           builtBy: "apt-layer",
@@ -273,12 +222,13 @@ export async function liveCommit(
         return image;
       },
     );
-    await dropOverlay(root, dirs);
+    if (target.keepAfterCommit) await updateState(target.dir, { ...state, committed: image.manifestDigest });
+    else await endSession(target.dir, state, true);
     if (!request.deploy) return { image, deployment: "not-attempted" as const };
     try {
       return { image, deployment: { staged: await request.deploy(image) } };
     } catch (error) {
-      throw liveDeployFailed(formatImageRef(target), image.manifestDigest, error);
+      throw liveDeployFailed(formatImageRef(ref), image.manifestDigest, error);
     }
   });
 }

@@ -177,6 +177,16 @@ export const TenantsFile = z
   .strict();
 export type TenantsFile = z.infer<typeof TenantsFile>;
 
+/** One directory a live overlay covers: where it is below the root and what lies under it. */
+const LiveTreeState = z
+  .object({
+    /** Below the root ("." for the root itself). */
+    path: z.string(),
+    /** The tree as it was before the session, topmost first (overlay lower directories). */
+    lower: z.array(z.string()).min(1),
+  })
+  .strict();
+
 export const LiveState = z
   .object({
     apiVersion: z.literal(API_VERSION),
@@ -184,8 +194,21 @@ export const LiveState = z
     root: z.string(),
     /** The image the root runs; live-commit layers on it. */
     base: z.string(),
+    /** Where live-commit puts the image unless told otherwise. */
+    commitAs: z.string().optional(),
     startedAt: z.string(),
     installed: z.array(packageSpec),
+    /** The generation of changes mounted live; 0 until the first install has succeeded. */
+    generation: z.number().int().min(0).default(0),
+    /** The kernel's boot id when the session started: a state from another boot has no mounts left. */
+    bootId: z.string().default(""),
+    trees: z.array(LiveTreeState).default([]),
+    /** Mounts that were below a covered tree (e.g. /usr/local), bound back over the overlay. */
+    submounts: z.array(z.object({ path: z.string(), source: z.string() }).strict()).default([]),
+    /** A rollback or commit is ending the session: recovery finishes it. */
+    ending: z.boolean().default(false),
+    /** The last image committed from this session (the session stays live until reboot). */
+    committed: z.string().optional(),
   })
   .strict();
 export type LiveState = z.infer<typeof LiveState>;

@@ -50,7 +50,7 @@ describe("live overlay", () => {
     expect(await exists("usr/bin/jq")).toBe(true);
     expect(status.changes?.added.map((p) => p.name)).toEqual(expect.arrayContaining(["jq", "libjq1"]));
     await liveInstall(ctx, { root, packages: ["less"] });
-    expect((await liveStatus(ctx, root)).installed).toEqual(["jq", "less"]);
+    expect((await liveStatus(ctx, { root })).installed).toEqual(["jq", "less"]);
 
     const deployed: string[] = [];
     const { image, deployment } = await liveCommit(ctx, {
@@ -71,7 +71,7 @@ describe("live overlay", () => {
     const names = (await listImagePackages(ctx.store, "live/1")).packages.map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(["jq", "less"]));
     // The overlay is gone: the root is the image it was.
-    expect((await liveStatus(ctx, root)).active).toBe(false);
+    expect((await liveStatus(ctx, { root })).active).toBe(false);
     expect(await exists("usr/bin/jq")).toBe(false);
     expect((await mountsBelow(root)).filter((m) => m.mountPoint !== root)).toEqual([]);
     expect(await hostState()).toEqual(before);
@@ -92,23 +92,23 @@ describe("live overlay", () => {
       message: expect.stringContaining("live:2"),
     });
     expect((await listImagePackages(ctx.store, "live/2")).packages.map((p) => p.name)).toContain("jq");
-    expect((await liveStatus(ctx, root)).active).toBe(false);
+    expect((await liveStatus(ctx, { root })).active).toBe(false);
   });
 
   it("rolls-back-live-changes", async () => {
     await liveInstall(ctx, { root, base, packages: ["jq"] });
     expect(await exists("usr/bin/jq")).toBe(true);
-    const status = await liveRollback(ctx, root);
+    const status = await liveRollback(ctx, { root });
     expect(status.active).toBe(false);
     expect(await exists("usr/bin/jq")).toBe(false);
-    await expect(liveRollback(ctx, root)).rejects.toMatchObject({ code: "LIVE_NOT_ACTIVE" });
+    await expect(liveRollback(ctx, { root })).rejects.toMatchObject({ code: "LIVE_NOT_ACTIVE" });
   });
 
   it("leaves-no-overlay-when-the-first-live-install-fails", async () => {
     await expect(liveInstall(ctx, { root, base, packages: ["no-such-package-xyz"] })).rejects.toMatchObject({
       code: "PACKAGE_NOT_FOUND",
     });
-    expect((await liveStatus(ctx, root)).active).toBe(false);
+    expect((await liveStatus(ctx, { root })).active).toBe(false);
     expect((await mountsBelow(root)).length).toBe(1);
   });
 
@@ -120,7 +120,7 @@ describe("live overlay", () => {
     const alias = path.join(dir, "machine-root");
     await fs.symlink("/", alias);
     for (const other of [alias, "/proc/self/root"]) {
-      await expect(liveStatus(ctx, other)).rejects.toMatchObject({ code: "LIVE_ROOT_UNSUPPORTED" });
+      await expect(liveStatus(ctx, { root: other })).rejects.toMatchObject({ code: "LIVE_ROOT_UNSUPPORTED" });
       await expect(liveCommit(ctx, { root: other, message: "x" })).rejects.toMatchObject({
         code: "LIVE_ROOT_UNSUPPORTED",
       });

@@ -1,11 +1,15 @@
 import path from "node:path";
 import {
+  type AptLayerContext,
   type DeployImage,
+  type LiveRequest,
   type LiveStatus,
   liveCommit,
   liveInstall,
   liveRollback,
   liveStatus,
+  openAptLayer,
+  type RunningSystem,
 } from "@particle/apt-layer";
 import { ociImporter, openSysroot, switchImage } from "@particle/bootc";
 import { type CommandContext, defineCommand, stringOption } from "@particle/cli-kit";
@@ -15,25 +19,74 @@ import { open, usage } from "../open.js";
 
 const ROOT = { root: { type: "string" } } as const;
 const ROOT_HELP = {
-  root: "the root filesystem the live overlay covers (a mounted image; default /, which is not supported yet)",
+  root: "the root filesystem the live overlay covers (a mounted image; default /, the running Particle deployment)",
 };
 
-function rootOf(parsed: { values: Readonly<Record<string, unknown>> }): string {
-  return typeof parsed.values.root === "string" ? parsed.values.root : "/";
+/**
+ * The running system as the live overlay needs it, when the machine is booted into a Particle
+ * deployment (see @particle/bootc's boot script): the booted image by digest in the sysroot's store,
+ * /etc as the deployment's upper over the image's /etc (bound at <run>/image), and the runtime
+ * directory. Undefined anywhere else.
+ */
+export async function runningSystem(
+  settings: Settings,
+): Promise<{ system: RunningSystem; storeRoot: string } | undefined> {
+  const sysroot = await openSysroot(settings.paths.sysroot, { runDir: settings.paths.run }).catch(
+    (error: unknown) => {
+      if (isParticleError(error, "SYSROOT_NOT_FOUND")) return undefined;
+      throw error;
+    },
+  );
+  if (sysroot?.booted === undefined) return undefined;
+  const origin = await sysroot.origin(sysroot.booted);
+  return {
+    storeRoot: sysroot.layout.store,
+    system: {
+      image: origin.image.manifestDigest,
+      name: origin.image.storeRef,
+      etc: [
+        sysroot.layout.etcUpper(origin.stateroot, origin.id),
+        path.join(settings.paths.run, "image", "etc"),
+      ],
+      runDir: settings.paths.run,
+    },
+  };
+}
+
+/**
+ * The library context and root of a live command. On the running system (no --root) the store is the
+ * sysroot's, which holds the booted image the changes layer on.
+ */
+async function openLive(
+  ctx: CommandContext,
+  parsed: { values: Readonly<Record<string, unknown>> },
+): Promise<{ aptLayer: AptLayerContext; request: LiveRequest }> {
+  const root = typeof parsed.values.root === "string" ? parsed.values.root : "/";
+  const running = root === "/" ? await runningSystem(ctx.settings) : undefined;
+  if (running === undefined) return { aptLayer: await open(ctx), request: { root } };
+  const settings = { ...ctx.settings, paths: { ...ctx.settings.paths, store: running.storeRoot } };
+  return {
+    aptLayer: await openAptLayer(settings, { onStage: (stage) => ctx.logger.info(stage) }),
+    request: { root, system: running.system },
+  };
 }
 
 function report(ctx: CommandContext, status: LiveStatus): void {
   ctx.out.result("LiveStatus", status, (s) => {
     if (!s.active) return `no live overlay on ${s.root}`;
     const c = s.changes;
+    const names = (list: readonly { name: string }[]) => list.map((p) => p.name).join(" ");
     return [
       `live overlay on ${s.root} (image ${s.base}, since ${s.startedAt})`,
       `  requested: ${s.installed.join(" ") || "-"}`,
       ...(c
         ? [
             `  ${c.added.length} added, ${c.removed.length} removed, ${c.upgraded.length} upgraded since the image`,
+            ...(c.added.length > 0 ? [`  added: ${names(c.added)}`] : []),
+            ...(c.removed.length > 0 ? [`  removed: ${names(c.removed)}`] : []),
           ]
         : []),
+      ...(s.committed ? [`  committed as ${s.committed} (live until reboot)`] : []),
     ].join("\n");
   });
 }
@@ -46,17 +99,14 @@ export const liveInstallCommand = defineCommand({
   options: { ...ROOT, base: { type: "string" } },
   optionHelp: {
     ...ROOT_HELP,
-    base: "the image the root runs (needed when starting the overlay)",
+    base: "the image a --root directory runs (needed when starting the overlay there)",
   },
   async run(ctx, parsed) {
     const base = stringOption(parsed, "base");
+    const { aptLayer, request } = await openLive(ctx, parsed);
     report(
       ctx,
-      await liveInstall(await open(ctx), {
-        root: rootOf(parsed),
-        packages: parsed.positionals,
-        ...(base ? { base } : {}),
-      }),
+      await liveInstall(aptLayer, { ...request, packages: parsed.positionals, ...(base ? { base } : {}) }),
     );
     return 0;
   },
@@ -110,10 +160,10 @@ export const liveCommitCommand = defineCommand({
     const message = parsed.positionals[0] as string;
     if (!message.trim()) throw usage("--live-commit needs a non-empty message");
     const to = stringOption(parsed, "to");
-    const aptLayer = await open(ctx);
+    const { aptLayer, request } = await openLive(ctx, parsed);
     const deploy = await particleDeploy(ctx.settings, aptLayer.store.root);
     const result = await liveCommit(aptLayer, {
-      root: rootOf(parsed),
+      ...request,
       message,
       ...(to ? { target: to } : {}),
       ...(deploy ? { deploy } : {}),
@@ -140,7 +190,8 @@ export const liveRollbackCommand = defineCommand({
   options: ROOT,
   optionHelp: ROOT_HELP,
   async run(ctx, parsed) {
-    report(ctx, await liveRollback(await open(ctx), rootOf(parsed)));
+    const { aptLayer, request } = await openLive(ctx, parsed);
+    report(ctx, await liveRollback(aptLayer, request));
     return 0;
   },
 });
@@ -151,7 +202,8 @@ export const liveStatusCommand = defineCommand({
   options: ROOT,
   optionHelp: ROOT_HELP,
   async run(ctx, parsed) {
-    report(ctx, await liveStatus(await open(ctx), rootOf(parsed)));
+    const { aptLayer, request } = await openLive(ctx, parsed);
+    report(ctx, await liveStatus(aptLayer, request));
     return 0;
   },
 });
