@@ -18,6 +18,8 @@ export interface HostOptions {
   readonly runDir?: string;
   /** A mounted ESP, for a sysroot installed with systemd-boot. @default the ESP systemd-boot booted from */
   readonly esp?: string;
+  /** Where the EFI variables are read from, to find that ESP. @default "/sys/firmware/efi/efivars" */
+  readonly efivars?: string;
 }
 
 /**
@@ -33,10 +35,7 @@ export async function openSysroot(root: string, options: HostOptions = {}): Prom
   const store = await Store.open(layout.store, { runDir });
   return Sysroot.open(layout.root, {
     store,
-    renderers: (await systemdBootWriters(layout, {
-      runDir,
-      ...(options.esp ? { esp: options.esp } : {}),
-    })) ?? [grubRenderer()],
+    renderers: (await systemdBootWriters(layout, { ...options, runDir })) ?? [grubRenderer()],
     runDir,
     ...(booted ? { booted } : {}),
   });

@@ -1,0 +1,106 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { Store } from "@particle/composefs";
+import { listFat, readPartitions, run } from "@particle/runtime";
+import { bootVm, requireRoot, scratchDir, type VmResult } from "@particle/test-kit";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bootupdInstaller, installToDisk, ociImporter } from "../src/index.js";
+import { buildE2eImages, GUEST_REFERENCE } from "./support/e2e-images.js";
+
+/**
+ * The life of a machine that boots with systemd-boot (installed from the image by bootupd), booted
+ * in QEMU (TCG, OVMF): A boots; in the guest `upgrade` stages B, finalized at shutdown onto the ESP;
+ * B boots; `rollback`; A boots; a B whose init exits is tried 3 times by systemd-boot's own counter,
+ * then A boots and becomes the default again. The guest runs the step script of
+ * test/support/e2e-images.ts after each boot and reports on its second serial port.
+ */
+
+const BUILD_DEB = path.resolve(import.meta.dirname, "../../../packaging/deb/build-deb.mjs");
+const TRIES = 3;
+
+beforeAll(() => requireRoot());
+
+describe("booted in QEMU with systemd-boot", () => {
+  it("systemd-boot-upgrade-rollback-fallback: A, upgrade to B, rollback to A, a broken B falls back to A", async () => {
+    const dir = await scratchDir("bootc-sdboot-e2e");
+    const deb = (await run("node", [BUILD_DEB, "--out", path.join(dir, "deb")])).stdout.trim();
+    const store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
+    const images = await buildE2eImages(store, path.join(dir, "build"), deb);
+    const disk = path.join(dir, "disk.img");
+    const installed = await installToDisk(disk, {
+      reference: images.hostReference,
+      trackedReference: GUEST_REFERENCE,
+      importer: ociImporter({ workDir: path.join(dir, "import"), authFile: path.join(dir, "no-auth.json") }),
+      bootloader: bootupdInstaller("systemd-boot"),
+      bootEntries: "systemd-boot",
+      kargs: ["console=ttyS0,115200"],
+      espMiB: 128,
+      rootMiB: 2048,
+      storeRunDir: path.join(dir, "run"),
+    });
+    const a = installed.deployment;
+    const [esp] = await readPartitions(disk);
+    const espFiles = async () => listFat(disk, esp as NonNullable<typeof esp>);
+    const files = await espFiles();
+    expect(files).toContain("EFI/BOOT/BOOTX64.EFI");
+    expect(files).toContain("loader/loader.conf");
+    expect(files.filter((f) => f.startsWith("loader/entries/"))).toEqual([
+      `loader/entries/particle-1-${a.replace("/", "-")}.conf`,
+    ]);
+
+    let n = 0;
+    const boot = async (until = /PARTICLE-MARKER (kill-now|final)/): Promise<VmResult> => {
+      const result = await bootVm({
+        firmware: "uefi",
+        disk,
+        workDir: path.join(dir, `boot-${n++}`),
+        until,
+        timeoutMs: 600_000,
+        memoryMiB: 1024,
+      });
+      // PARTICLE_TEST_LOGS=DIR keeps every boot's serial logs for a person to read.
+      const keep = process.env.PARTICLE_TEST_LOGS;
+      if (keep)
+        await fs.cp(path.join(dir, `boot-${n - 1}`), path.join(keep, `sdboot-${n - 1}`), { recursive: true });
+      expect(result.timedOut, result.serialLog.slice(-3000)).toBe(false);
+      return result;
+    };
+    const has = (r: VmResult, ...lines: string[]) => {
+      for (const line of lines)
+        expect(r.markers, `${r.markers.join("\n")}\n${r.serialLog.slice(-2000)}`).toContain(
+          `PARTICLE-MARKER ${line}`,
+        );
+    };
+
+    // A boots from systemd-boot; the guest stages B, finalized onto the ESP at shutdown.
+    const first = await boot();
+    has(first, `boot step=0 deployment=${a} image=1`, "dpkg=1", "usr=ro", "etc=rw", "upgrade=0");
+    has(first, "status-after-upgrade booted=1 default=1 rollback=none staged=2");
+
+    // B: systemd-boot chose the new set's default, which was on trial (3 tries) and marked itself good.
+    const second = await boot();
+    has(second, "dpkg=2", "etc-local=local-edit", "var-data=kept", "rollback=0");
+    has(second, "status booted=2 default=2 rollback=1 staged=none");
+    const entries = (await espFiles()).filter((f) => f.startsWith("loader/entries/"));
+    expect(
+      entries.every((f) => !f.includes("+")),
+      entries.join("\n"),
+    ).toBe(true);
+
+    // Rolled back to A.
+    const third = await boot();
+    has(third, `boot step=2 deployment=${a} image=1`, "dpkg=1", "etc-local=local-edit", "switch=0");
+
+    // A B whose init exits: systemd-boot counts its tries down on the ESP, then boots A again.
+    let broken = 0;
+    let back: VmResult | undefined;
+    for (let i = 0; i <= TRIES && back === undefined; i++) {
+      const r = await boot();
+      if (r.markers.some((m) => m.includes("boot step=3"))) back = r;
+      else broken++;
+    }
+    expect(broken).toBe(TRIES);
+    expect(back).toBeDefined();
+    has(back as VmResult, "status booted=1 default=1 rollback=3 staged=none");
+  }, 2_400_000); // 7 boots under TCG: up to 40 minutes on a loaded 2-core machine
+});
