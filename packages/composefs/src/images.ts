@@ -1,4 +1,4 @@
-import { Transaction } from "@particle/runtime";
+import { ociArchitecture, Transaction } from "@particle/runtime";
 import { addBlobBytes, blobSize, hasBlob } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import type { CreateLayerOptions } from "./layer.js";
@@ -53,16 +53,6 @@ export interface CreateImageInput extends Omit<CommitImageInput, "layers" | "par
   readonly layer?: CreateLayerOptions;
 }
 
-const GO_ARCH: Readonly<Record<string, string>> = {
-  x64: "amd64",
-  arm64: "arm64",
-  arm: "arm",
-  ia32: "386",
-  ppc64: "ppc64le",
-  s390x: "s390x",
-  riscv64: "riscv64",
-};
-
 function canonicalJson(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
@@ -76,7 +66,7 @@ export function buildImageDocuments(input: CommitImageInput): {
   const labels = { ...input.config?.Labels, ...input.labels };
   const config: OciImageConfig = {
     created,
-    architecture: input.architecture ?? GO_ARCH[process.arch] ?? process.arch,
+    architecture: input.architecture ?? ociArchitecture(),
     os: "linux",
     config: { ...input.config, ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}) },
     rootfs: { type: "layers", diff_ids: input.layers.map((l) => l.digest) },

@@ -67,4 +67,5 @@ export {
   unmount,
   unmountAll,
 } from "./mount.js";
+export { ociArchitecture } from "./platform.js";
 export { TransactionRecord } from "./spec.js";

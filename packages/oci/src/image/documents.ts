@@ -1,4 +1,4 @@
-import { sha256Hex } from "@particle/runtime";
+import { ociArchitecture, sha256Hex } from "@particle/runtime";
 import type { z } from "zod";
 import { ociError } from "../errors.js";
 import {
@@ -105,16 +105,7 @@ export interface PlatformWanted {
 
 /** This machine's platform in OCI words. */
 export function hostPlatform(): PlatformWanted {
-  const arch: Record<string, string> = {
-    x64: "amd64",
-    arm64: "arm64",
-    arm: "arm",
-    ia32: "386",
-    ppc64: "ppc64le",
-    s390x: "s390x",
-    riscv64: "riscv64",
-  };
-  return { os: "linux", architecture: arch[process.arch] ?? process.arch };
+  return { os: "linux", architecture: ociArchitecture() };
 }
 
 /** Parses `os/arch[/variant]` (the --platform flag). */
