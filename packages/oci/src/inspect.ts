@@ -1,9 +1,7 @@
 import { withCleanup } from "./cleanup.js";
 import { parseTransportRef, type TransportRef } from "./reference.js";
-import { credentialsFor } from "./registry/auth-file.js";
-import { RegistryClient } from "./registry/client.js";
 import { Annotation, type ImageReport, MediaType } from "./spec.js";
-import type { TransportOptions } from "./transport/context.js";
+import { registryClientFor, type TransportOptions } from "./transport/context.js";
 import { openSource } from "./transport/source.js";
 
 /** Describes an image in any transport: digest, platform, layers (with packages when chunked), labels. */
@@ -17,17 +15,7 @@ export async function inspectImage(
     async () => {
       let tags: string[] | undefined;
       if (options.tags && ref.transport === "docker") {
-        const { host, repository } = ref.registry;
-        const credentials = await credentialsFor(host, {
-          authFile: options.authFile ?? "/etc/particle/auth.json",
-          env: options.env,
-        });
-        tags = await new RegistryClient({
-          host,
-          repository,
-          credentials,
-          insecure: options.insecure,
-        }).listTags();
+        tags = await (await registryClientFor(ref.registry, options)).listTags();
       }
       return {
         reference: image.name,

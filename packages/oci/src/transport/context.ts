@@ -1,5 +1,6 @@
 import type { PlatformWanted } from "../image/documents.js";
-import type { RegistryLogger } from "../registry/client.js";
+import { credentialsFor } from "../registry/auth-file.js";
+import { RegistryClient, type RegistryLogger } from "../registry/client.js";
 
 /** What a transport needs from the caller's settings. */
 export interface TransportOptions {
@@ -15,4 +16,22 @@ export interface TransportOptions {
   readonly platform?: PlatformWanted;
   /** Upload in chunks of this many bytes (registries). */
   readonly chunkSize?: number;
+}
+
+/** A client for one repository, with the credentials the settings' auth files hold for its host. */
+export async function registryClientFor(
+  registry: { readonly host: string; readonly repository: string },
+  options: Omit<TransportOptions, "workDir">,
+): Promise<RegistryClient> {
+  return new RegistryClient({
+    host: registry.host,
+    repository: registry.repository,
+    credentials: await credentialsFor(registry.host, {
+      authFile: options.authFile ?? "/etc/particle/auth.json",
+      env: options.env,
+    }),
+    insecure: options.insecure,
+    logger: options.logger,
+    chunkSize: options.chunkSize,
+  });
 }

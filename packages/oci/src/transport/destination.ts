@@ -5,12 +5,10 @@ import { ociError } from "../errors.js";
 import { OciLayoutDir } from "../image/layout.js";
 import { writeStreamAtomic } from "../image/verify.js";
 import { formatTransportRef, type TransportRef } from "../reference.js";
-import { credentialsFor } from "../registry/auth-file.js";
-import { RegistryClient } from "../registry/client.js";
 import type { Descriptor } from "../spec.js";
 import { readTree } from "../tar/tree.js";
 import { TarWriter } from "../tar/write.js";
-import type { TransportOptions } from "./context.js";
+import { registryClientFor, type TransportOptions } from "./context.js";
 
 /** Where an image is written: blobs first, then the manifest under its tag, then `commit`. */
 export interface ImageDestination {
@@ -103,22 +101,12 @@ export async function openDestination(
         hint: "Export to oci-archive:FILE instead; docker and podman load it with skopeo.",
       });
     case "docker": {
-      const { host, repository, tag, digest } = ref.registry;
+      const { tag, digest } = ref.registry;
       if (digest)
         throw ociError("REF_INVALID", `cannot push to a digest reference (${name})`, {
           hint: "Push to a tag: docker://HOST/REPO:TAG",
         });
-      const client = new RegistryClient({
-        host,
-        repository,
-        credentials: await credentialsFor(host, {
-          authFile: options.authFile ?? "/etc/particle/auth.json",
-          env: options.env,
-        }),
-        insecure: options.insecure,
-        logger: options.logger,
-        chunkSize: options.chunkSize,
-      });
+      const client = await registryClientFor(ref.registry, options);
       return {
         name,
         putBlob: (desc, open) => client.putBlob(desc, open),

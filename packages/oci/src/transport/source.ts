@@ -13,8 +13,6 @@ import {
 import { OciLayoutDir } from "../image/layout.js";
 import { checkDigest, hasher, openVerified } from "../image/verify.js";
 import { formatTransportRef, type TransportRef } from "../reference.js";
-import { credentialsFor } from "../registry/auth-file.js";
-import { RegistryClient } from "../registry/client.js";
 import {
   type Descriptor,
   DockerArchiveManifest,
@@ -26,7 +24,7 @@ import {
 import { sniffCompression } from "../tar/compress.js";
 import { extractTar } from "../tar/extract.js";
 import { readTar } from "../tar/read.js";
-import type { TransportOptions } from "./context.js";
+import { registryClientFor, type TransportOptions } from "./context.js";
 
 /** An image to read: its manifest, its config and its blobs, each verified as it streams. */
 export interface ImageSource {
@@ -196,17 +194,8 @@ async function registrySource(
   options: TransportOptions,
   name: string,
 ): Promise<ImageSource> {
-  const { host, repository, tag, digest } = ref.registry;
-  const client = new RegistryClient({
-    host,
-    repository,
-    credentials: await credentialsFor(host, {
-      authFile: options.authFile ?? "/etc/particle/auth.json",
-      env: options.env,
-    }),
-    insecure: options.insecure,
-    logger: options.logger,
-  });
+  const { tag, digest } = ref.registry;
+  const client = await registryClientFor(ref.registry, options);
   const top = await client.getManifest(digest ?? tag ?? "latest");
   const cache = new Map([[top.digest, top.bytes]]);
   const fetch = async (desc: Descriptor) =>
