@@ -9,9 +9,9 @@ import { buildE2eImages, GUEST_REFERENCE } from "./support/e2e-images.js";
 
 /**
  * The whole life of a machine, booted in QEMU (TCG, OVMF, GRUB from the image via bootupd): install
- * A to a raw disk; in the guest edit /etc, write /var and upgrade to B; reboot into B; roll back to A;
- * switch to a B whose init is broken and watch GRUB fall back to A after its tries; cut the power at
- * a random moment of an upgrade and boot A or B. The guest reports on its second serial port
+ * A to a raw disk; in the guest edit /etc, write /var, /home and /root and upgrade to B; reboot into
+ * B; roll back to A; switch to a B whose init is broken and watch GRUB fall back to A after its
+ * tries; cut the power at a random moment of an upgrade and boot A or B. The guest reports on its second serial port
  * (test/support/e2e-images.ts has the script it runs after each boot).
  */
 
@@ -21,7 +21,7 @@ const TRIES = 3;
 beforeAll(() => requireRoot());
 
 describe("booted in QEMU", () => {
-  it("boot-upgrade-rollback-fallback: A, upgrade to B keeping /etc and /var, rollback, broken B falls back, power cut", async () => {
+  it("boot-upgrade-rollback-fallback: A, upgrade to B keeping /etc, /var, /home and /root, rollback, broken B falls back, power cut", async () => {
     const dir = await scratchDir("bootc-e2e");
     const deb = (await run("node", [BUILD_DEB, "--out", path.join(dir, "deb")])).stdout.trim();
     const store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
@@ -64,20 +64,40 @@ describe("booted in QEMU", () => {
 
     // A: read-only image, writable /etc, its own package database; then the upgrade is staged.
     const first = await boot();
-    has(first, `boot step=0 deployment=${a} image=1`, "dpkg=1", "usr=ro", "root=ro", "etc=rw", "upgrade=0");
+    has(
+      first,
+      `boot step=0 deployment=${a} image=1`,
+      "dpkg=1",
+      "usr=ro",
+      "root=ro",
+      "etc=rw",
+      "home=rw",
+      "upgrade=0",
+    );
     has(
       first,
       "status booted=1 default=1 rollback=none staged=none",
       "status-after-upgrade booted=1 default=1 rollback=none staged=2",
     );
 
-    // B (finalized at shutdown): the local /etc edit and the /var data survived.
+    // B (finalized at shutdown): the local /etc edit, the /var data and the files in /home and /root
+    // (which live in /var) survived; /home is writable, /usr is not.
     const second = await boot();
-    has(second, "dpkg=2", "etc-local=local-edit", "var-data=kept", "usr=ro", "etc=rw", "rollback=0");
+    has(
+      second,
+      "dpkg=2",
+      "etc-local=local-edit",
+      "var-data=kept",
+      "home-data=kept root-data=kept",
+      "usr=ro",
+      "home=rw",
+      "etc=rw",
+      "rollback=0",
+    );
     has(second, "status booted=2 default=2 rollback=1 staged=none");
     expect(second.markers.find((m) => m.includes("boot step=1"))).toMatch(/image=2$/);
 
-    // Rolled back to A; A still has the edits it had.
+    // Rolled back to A; A still has the edits it had, and the same /home and /root.
     const third = await boot();
     has(
       third,
@@ -85,6 +105,9 @@ describe("booted in QEMU", () => {
       "dpkg=1",
       "etc-local=local-edit",
       "var-data=kept",
+      "home-data=kept root-data=kept",
+      "usr=ro",
+      "home=rw",
       "switch=0",
     );
 

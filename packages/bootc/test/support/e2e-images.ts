@@ -49,6 +49,9 @@ touch /etc/e2e 2>/dev/null && say "etc=rw" || say "etc=ro"
 rm -f /etc/e2e
 say "etc-local=$(cat /etc/particle-local.conf 2>/dev/null || echo none)"
 say "var-data=$(cat /var/lib/particle-e2e/data 2>/dev/null || echo none)"
+say "home-data=$(cat /home/e2e/data 2>/dev/null || echo none) root-data=$(cat /root/data 2>/dev/null || echo none)"
+touch /home/e2e-rw 2>/dev/null && say "home=rw" || say "home=ro"
+rm -f /home/e2e-rw
 say "status $(particle-bootc status --json | version)"
 echo $((n + 1)) >$state
 sync
@@ -56,6 +59,9 @@ case "$n" in
 0)
   echo local-edit >/etc/particle-local.conf
   echo kept >/var/lib/particle-e2e/data
+  useradd --create-home e2e >/dev/ttyS0 2>&1
+  echo kept >/home/e2e/data
+  echo kept >/root/data
   particle-bootc upgrade >/dev/ttyS0 2>&1
   say "upgrade=$?"
   say "status-after-upgrade $(particle-bootc status --json | version)"
