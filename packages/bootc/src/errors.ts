@@ -129,6 +129,14 @@ export const BootcErrors = {
       context: { [what]: String(value) },
       exit: "invalidInput",
     }),
+  espInvalid: (esp: string) =>
+    new ParticleError({
+      code: "ESP_INVALID",
+      message: `the ESP ${esp} is not a directory`,
+      hint: "Mount the ESP (the FAT partition of type EFI System) and pass its mount point with --esp.",
+      context: { esp },
+      exit: "invalidInput",
+    }),
   espNeeded: (what: string) =>
     new ParticleError({
       code: "ESP_NEEDED",

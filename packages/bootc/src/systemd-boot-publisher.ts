@@ -11,6 +11,7 @@ import {
   writeFileAtomic,
 } from "@particle/runtime";
 import type { BootEntryPublisher } from "./entries.js";
+import { BootcErrors } from "./errors.js";
 import type { BootEntrySet } from "./spec.js";
 import {
   blsFilesFor,
@@ -68,7 +69,12 @@ async function copyKernelDir(root: string, esp: string, rel: string): Promise<vo
 export function systemdBootPublisher(options: SystemdBootOptions): BootEntryPublisher {
   let mounted: string | undefined;
   const espDir = async () => {
-    mounted ??= typeof options.esp === "string" ? options.esp : await options.esp();
+    if (mounted === undefined) {
+      const dir = typeof options.esp === "string" ? options.esp : await options.esp();
+      // Never create an ESP: a wrong path would silently get boot entries nothing reads.
+      if (!(await ifExists(fs.stat(dir)))?.isDirectory()) throw BootcErrors.espInvalid(dir);
+      mounted = dir;
+    }
     return mounted;
   };
   return {
