@@ -16,9 +16,11 @@ import { API_VERSION, type BootEntry, BootEntrySet } from "./spec.js";
 
 /**
  * The boot entry set: `particle/boot/entries` is a symlink to `entries.<generation>`, a directory with
- * state.json (the ordered entries) and whatever the bootloader reads (grub.cfg, loader/entries/*.conf),
- * rendered by the bootloader backends. A new set is written beside the old one and made current by
- * one rename of the symlink, so a crash at any instant leaves the old set or the new one.
+ * state.json (the ordered entries) and what GRUB reads (grub/grub.cfg, grub/grubenv), rendered by
+ * the renderers. A new set is written beside the old one and made current by one rename of the
+ * symlink, so a crash at any instant leaves the old set or the new one. systemd-boot reads its
+ * entries from the ESP instead: a publisher writes them there and makes its own atomic switch just
+ * before that rename, journaled so that the two always end up agreeing.
  */
 
 /**
