@@ -45,7 +45,27 @@ export function parseMountInfo(text: string): MountEntry[] {
 }
 
 export async function listMounts(): Promise<MountEntry[]> {
-  return parseMountInfo(await fs.readFile("/proc/self/mountinfo", "utf8"));
+  return parseMountInfo(await readProcFile("/proc/self/mountinfo"));
+}
+
+/**
+ * Reads a /proc file whole, until a read returns nothing. procfs reports a size of 0, and Node 18's
+ * `fs.promises.readFile` then returns only its first read: one page of mountinfo, so mounts past it
+ * (with Debian 12's Node, on any machine with a few dozen mounts) would be missing.
+ */
+async function readProcFile(file: string): Promise<string> {
+  const handle = await fs.open(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const { bytesRead, buffer } = await handle.read({ buffer: Buffer.alloc(64 * 1024) });
+      if (bytesRead === 0) break;
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function isMountPoint(target: string): Promise<boolean> {
