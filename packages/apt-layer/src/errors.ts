@@ -142,14 +142,17 @@ export function liveNotActive(root: string): ParticleError {
   });
 }
 
-export function liveBusy(tree: string, cause: unknown): ParticleError {
+export function liveBusy(busy: readonly { pid: number; command: string; file: string }[]): ParticleError {
+  const shown = busy
+    .slice(0, 5)
+    .map((b) => `${b.file} (pid ${b.pid} ${b.command})`)
+    .join(", ");
   return new ParticleError({
     code: "LIVE_BUSY",
-    message: `the live overlay on ${tree} is in use, so it cannot be taken off`,
-    hint: `Stop the programs that use files there (\`fuser -vm ${tree}\` lists them) and retry, or reboot: live changes are gone after a reboot.`,
-    context: { tree },
+    message: `files of the live changes are in use: ${shown}${busy.length > 5 ? ", …" : ""}`,
+    hint: "Stop those programs and retry; nothing was rolled back. Live changes are also gone after a reboot.",
+    context: { pids: [...new Set(busy.map((b) => b.pid))].join(" ") },
     exit: "conflict",
-    cause,
   });
 }
 

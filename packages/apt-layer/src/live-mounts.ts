@@ -2,7 +2,6 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
   bindMount,
-  isParticleError,
   listMounts,
   type MountEntry,
   mountOverlay,
@@ -11,7 +10,6 @@ import {
   unmountAll,
 } from "@particle/runtime";
 import { BuildEnvironment, LAYER_OVERLAY_OPTIONS } from "./build-env/environment.js";
-import { liveBusy } from "./errors.js";
 import { type LiveTarget, sessionPaths } from "./live-target.js";
 import type { LiveState } from "./spec.js";
 
@@ -109,51 +107,69 @@ export async function showGeneration(
 }
 
 /**
- * Takes the session's overlay off a live tree. `lazy` detaches it even while programs use it; otherwise
- * a busy tree fails with LIVE_BUSY and keeps its overlay.
+ * Takes the session's overlays off every live tree, lazily: on a running system /usr is always in use
+ * (every program started since the overlay went live runs from it), and a program keeps the files it
+ * has open. New programs see the trees as they were. See `liveFilesInUse` for the changes themselves.
  */
-async function hideTree(state: LiveState, index: number, lazy: boolean): Promise<void> {
-  const tree = state.trees[index];
-  if (tree === undefined) return;
-  const at = treePath(state, tree);
-  if (lazy) {
-    await unmount(at, { lazy: true });
-    return;
-  }
-  const subs = submountsOf(state, index);
-  // A bind the session put back; after an interrupted switch it may be missing ("not mounted").
-  for (const sub of [...subs].reverse())
-    await unmount(path.join(state.root, sub.path)).catch((error: unknown) => {
-      if (!(isParticleError(error) && /not mounted/.test(String(error.context.stderr ?? "")))) throw error;
-    });
-  try {
-    await unmount(at);
-  } catch (error) {
-    for (const sub of subs) await bindMount(sub.source, path.join(state.root, sub.path));
-    if (isParticleError(error) && /busy/i.test(String(error.context.stderr ?? error.message)))
-      throw liveBusy(at, error);
-    throw error;
+export async function hideGenerations(state: LiveState, dir: string): Promise<void> {
+  const mounted = await mountedGenerations(state, dir);
+  for (let index = state.trees.length - 1; index >= 0; index--) {
+    const tree = state.trees[index];
+    if (tree !== undefined && mounted[index] !== undefined)
+      await unmount(treePath(state, tree), { lazy: true });
   }
 }
 
-/**
- * Takes the session's overlays off every live tree, last first. Without `lazy`, a busy tree puts
- * back the trees already taken off and fails: the session stays as it was.
- */
-export async function hideGenerations(state: LiveState, dir: string, lazy: boolean): Promise<void> {
-  const mounted = await mountedGenerations(state, dir);
-  const hidden: number[] = [];
-  for (let index = state.trees.length - 1; index >= 0; index--) {
-    if (mounted[index] === undefined) continue;
-    try {
-      await hideTree(state, index, lazy);
-    } catch (error) {
-      for (const done of hidden.reverse())
-        await showGeneration(state, dir, done, mounted[done] as number, false);
-      throw error;
-    }
-    hidden.push(index);
+export interface FileInUse {
+  readonly pid: number;
+  readonly command: string;
+  readonly file: string;
+}
+
+/** The files a process runs, maps or has open, as paths in its view (unreadable or gone: none). */
+async function processFiles(pid: string): Promise<string[]> {
+  const proc = path.join("/proc", pid);
+  const links = [path.join(proc, "exe")];
+  const fds = await fs.readdir(path.join(proc, "fd")).catch(() => []);
+  links.push(...fds.map((fd) => path.join(proc, "fd", fd)));
+  const files = await Promise.all(links.map((link) => fs.readlink(link).catch(() => "")));
+  const maps = await fs.readFile(path.join(proc, "maps"), "utf8").catch(() => "");
+  for (const line of maps.split("\n")) {
+    const file = line.split(/\s+/).slice(5).join(" ");
+    if (file.startsWith("/")) files.push(file);
   }
+  return [...new Set(files.filter((f) => f.startsWith("/")).map((f) => f.replace(/ \(deleted\)$/, "")))];
+}
+
+/**
+ * Files of the live changes (present in the live uppers) that a process runs, maps or has open:
+ * taking the overlay off under them would leave the program running a package that is gone.
+ */
+export async function liveFilesInUse(state: LiveState, dir: string): Promise<FileInUse[]> {
+  const p = sessionPaths(dir);
+  const found: FileInUse[] = [];
+  const pids = (await fs.readdir("/proc")).filter(
+    (name) => /^\d+$/.test(name) && name !== String(process.pid),
+  );
+  for (const pid of pids) {
+    for (const file of await processFiles(pid)) {
+      const tree = state.trees.find((t) => {
+        const at = treePath(state, t);
+        return file === at || file.startsWith(at === "/" ? "/" : `${at}/`);
+      });
+      if (tree === undefined) continue;
+      const upper = path.join(
+        p.upper(state.generation, tree.path),
+        path.relative(treePath(state, tree), file),
+      );
+      const stat = await fs.lstat(upper).catch(() => undefined);
+      // A whiteout (char 0:0) in the upper is a deletion, not a file of the changes.
+      if (stat === undefined || stat.isDirectory() || (stat.isCharacterDevice() && stat.rdev === 0)) continue;
+      const command = await fs.readFile(path.join("/proc", pid, "comm"), "utf8").catch(() => "");
+      found.push({ pid: Number(pid), command: command.trim(), file });
+    }
+  }
+  return found;
 }
 
 /**

@@ -10,7 +10,15 @@ import {
   unmountAll,
   writeJsonAtomic,
 } from "@particle/runtime";
-import { bindPrivate, hideGenerations, mountedGenerations, showGeneration, treePath } from "./live-mounts.js";
+import { liveBusy } from "./errors.js";
+import {
+  bindPrivate,
+  hideGenerations,
+  liveFilesInUse,
+  mountedGenerations,
+  showGeneration,
+  treePath,
+} from "./live-mounts.js";
 import { type LiveTarget, sessionPaths } from "./live-target.js";
 import { API_VERSION, LiveState } from "./spec.js";
 
@@ -115,7 +123,7 @@ export async function recoverSession(dir: string): Promise<LiveState | undefined
   }
   await unmountAll(sessionPaths(dir).view, { lazy: true });
   if (state.ending || state.generation === 0) {
-    await hideGenerations(state, dir, true);
+    await hideGenerations(state, dir);
     await discard(dir);
     return undefined;
   }
@@ -191,18 +199,17 @@ export async function updateState(dir: string, state: LiveState): Promise<void> 
 }
 
 /**
- * Ends a session: the overlays come off and the session directory goes. Without `lazy` a busy tree
- * fails with LIVE_BUSY and the session stays; with it, programs that use the live files keep them
- * until they exit. Killed in between, recovery finishes the end (the state says `ending` first).
+ * Ends a session: the overlays come off and the session directory goes. With `refuseBusy`, a file of
+ * the changes that a program uses fails it with LIVE_BUSY and the session stays. Killed in between,
+ * recovery finishes the end (the state says `ending` first).
  */
-export async function endSession(dir: string, state: LiveState, lazy: boolean): Promise<void> {
-  if (lazy) {
-    await writeState(dir, { ...state, ending: true });
-    await hideGenerations(state, dir, true);
-  } else {
-    await hideGenerations(state, dir, false);
-    await writeState(dir, { ...state, ending: true });
+export async function endSession(dir: string, state: LiveState, refuseBusy: boolean): Promise<void> {
+  if (refuseBusy) {
+    const busy = await liveFilesInUse(state, dir);
+    if (busy.length > 0) throw liveBusy(busy);
   }
-  failpoint("apt-layer.live-end/hidden");
+  await writeState(dir, { ...state, ending: true });
+  failpoint("apt-layer.live-end/ending");
+  await hideGenerations(state, dir);
   await discard(dir);
 }

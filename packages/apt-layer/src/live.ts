@@ -123,7 +123,7 @@ export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequ
       failpoint("apt-layer.live-install/installed");
     } catch (error) {
       await dropStaged(target.dir, gen);
-      if (starting) await endSession(target.dir, session, true);
+      if (starting) await endSession(target.dir, session, false);
       throw error;
     }
     const live: LiveState = {
@@ -143,15 +143,15 @@ export async function liveStatus(ctx: AptLayerContext, request: LiveRequest): Pr
 }
 
 /**
- * Drops the live overlay: the root is as it was before the first live install. Files of the overlay
- * in use (a program started from it) fail it with LIVE_BUSY, and the overlay stays.
+ * Drops the live overlay: the root is as it was before the first live install. A file of the changes
+ * in use (a program installed live and still running) fails it with LIVE_BUSY, and the overlay stays.
  */
 export async function liveRollback(ctx: AptLayerContext, request: LiveRequest): Promise<LiveStatus> {
   const target = await liveTarget(ctx, request.root, request.system);
   return withSession(target, async () => {
     const state = await recoverSession(target.dir);
     if (state === undefined) throw liveNotActive(target.root);
-    await endSession(target.dir, state, false);
+    await endSession(target.dir, state, true);
     return { root: target.root, active: false, base: state.base, installed: [] };
   });
 }
@@ -223,7 +223,7 @@ export async function liveCommit(
       },
     );
     if (target.keepAfterCommit) await updateState(target.dir, { ...state, committed: image.manifestDigest });
-    else await endSession(target.dir, state, true);
+    else await endSession(target.dir, state, false);
     if (!request.deploy) return { image, deployment: "not-attempted" as const };
     try {
       return { image, deployment: { staged: await request.deploy(image) } };
