@@ -151,7 +151,11 @@ export async function liveFilesInUse(state: LiveState, dir: string): Promise<Fil
   const pids = (await fs.readdir("/proc")).filter(
     (name) => /^\d+$/.test(name) && name !== String(process.pid),
   );
+  const root = await fs.stat("/");
   for (const pid of pids) {
+    // Only programs that see this root: their paths mean the same files (a container's do not).
+    const theirs = await fs.stat(path.join("/proc", pid, "root")).catch(() => undefined);
+    if (theirs?.dev !== root.dev || theirs.ino !== root.ino) continue;
     for (const file of await processFiles(pid)) {
       const tree = state.trees.find((t) => {
         const at = treePath(state, t);
