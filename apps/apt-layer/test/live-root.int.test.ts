@@ -76,6 +76,10 @@ describe("live overlay on a booted deployment's own /", () => {
     expect((await sys.run(["jq", "--version"])).stdout).toMatch(/^jq-1\./);
     expect((await sys.run(["dpkg-query", "-s", "jq"])).stdout).toContain("Status: install ok installed");
     expect((await sh("cat /etc/particle-test /usr/local/share/mark")).stdout).toBe("mine\nlocal");
+    // Read-only as the image was (a plain apt still cannot write the package database); /etc stays writable.
+    expect((await sh("touch /usr/bin/x")).stderr).toContain("Read-only file system");
+    expect((await sh("touch /var/lib/dpkg/x")).stderr).toContain("Read-only file system");
+    expect((await sh("echo edited > /etc/particle-test")).exitCode).toBe(0);
     // The image itself is untouched: the live changes are on a tmpfs under /run.
     expect((await sh("test -e /run/particle/image/usr/bin/jq")).exitCode).toBe(1);
     expect((await sh("stat -f -c %T /run/particle/apt-layer/live")).stdout).toBe("tmpfs");
@@ -98,6 +102,7 @@ describe("live overlay on a booted deployment's own /", () => {
     const rolledBack = await json(["--live-rollback"]);
     expect(rolledBack).toMatchObject({ active: false, installed: [] });
     await expectClean();
+    // The /etc edit made during the session went with it; the one from before is the deployment's.
     expect((await sh("cat /etc/particle-test /usr/local/share/mark")).stdout).toBe("mine\nlocal");
   });
 
@@ -176,6 +181,17 @@ describe("live overlay on a booted deployment's own /", () => {
       PARTICLE_FAILPOINTS: "apt-layer.live-end/ending=kill",
     });
     expect(killedBySigkill(killed)).toBe(true);
+    await expectClean();
+
+    // A commit killed before its image exists leaves the live changes as they were.
+    await json(["--live-install", "jq"]);
+    const commit = await sys.aptLayer(["--live-commit", "jq"], {
+      PARTICLE_FAILPOINTS: "apt-layer.live-commit/layer-created=kill",
+    });
+    expect(killedBySigkill(commit)).toBe(true);
+    expect(await json(["--live-status"])).toMatchObject({ active: true, installed: ["jq"] });
+    expect((await sys.run(["jq", "--version"])).exitCode).toBe(0);
+    await json(["--live-rollback"]);
     await expectClean();
   });
 });

@@ -61,13 +61,14 @@ export async function mountedGenerations(state: LiveState, dir: string): Promise
   });
 }
 
-/** Mounts generation `gen` of tree `index` at `at`. */
+/** Mounts generation `gen` of tree `index` at `at` (read-only if `live` and the tree is). */
 async function mountTree(
   state: LiveState,
   dir: string,
   gen: number,
   index: number,
   at: string,
+  live: boolean,
 ): Promise<void> {
   const p = sessionPaths(dir);
   const tree = state.trees[index];
@@ -77,7 +78,7 @@ async function mountTree(
     upper: p.upper(gen, tree.path),
     work: p.work(gen, index),
     target: at,
-    extra: LAYER_OVERLAY_OPTIONS,
+    extra: live && tree.readOnly ? [...LAYER_OVERLAY_OPTIONS, "ro"] : LAYER_OVERLAY_OPTIONS,
   });
 }
 
@@ -102,7 +103,7 @@ export async function showGeneration(
   if (tree === undefined) return;
   const at = treePath(state, tree);
   if (replacing) await unmount(at, { lazy: true });
-  await mountTree(state, dir, gen, index, at);
+  await mountTree(state, dir, gen, index, at, true);
   for (const sub of submountsOf(state, index)) await bindMount(sub.source, path.join(state.root, sub.path));
 }
 
@@ -192,14 +193,14 @@ export async function openView(
   try {
     const whole = state.trees.findIndex((t) => t.path === ".");
     if (whole >= 0) {
-      await mountTree(state, target.dir, gen, whole, p.view);
+      await mountTree(state, target.dir, gen, whole, p.view, false);
       await makePrivate(p.view);
     } else {
       await bindPrivate(state.root, p.view);
       for (const bind of target.binds)
         await bindPrivate(path.join(state.root, bind), path.join(p.view, bind));
       for (const [index, tree] of state.trees.entries())
-        await mountTree(state, target.dir, gen, index, path.join(p.view, tree.path));
+        await mountTree(state, target.dir, gen, index, path.join(p.view, tree.path), false);
     }
     return await BuildEnvironment.enter(p.view, p.upper(gen, "."), {
       aptCache: options.aptCache,

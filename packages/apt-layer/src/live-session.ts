@@ -80,11 +80,12 @@ export async function startSession(
         await bindPrivate(below, source);
         submounts.push({ path: path.relative(target.root, below), source });
       }
+      const readOnly = tree.readOnly ?? false;
       if (tree.lower) {
-        trees.push({ path: tree.path, lower: [...tree.lower] });
+        trees.push({ path: tree.path, lower: [...tree.lower], readOnly });
       } else {
         await bindPrivate(at, p.lower(index));
-        trees.push({ path: tree.path, lower: [p.lower(index)] });
+        trees.push({ path: tree.path, lower: [p.lower(index)], readOnly });
       }
     }
     const state: LiveState = {

@@ -20,6 +20,11 @@ export interface LiveTree {
    * when the session starts (the overlay covers the directory itself after that).
    */
   readonly lower?: readonly string[];
+  /**
+   * Mounted read-only on the running system, as the image's tree was: only live installs change it
+   * (a plain `apt install` still finds the package database read-only). @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 /** How a booted Particle deployment is mounted (see @particle/bootc's boot script), as the caller knows it. */
@@ -74,10 +79,11 @@ export function sessionPaths(dir: string) {
 /** Trees covered on a running system (pure): `/opt` only where the image has a directory of its own there. */
 export function runningSystemTrees(system: RunningSystem, optIsImageDir: boolean): LiveTree[] {
   return [
-    { path: "usr" },
-    ...(optIsImageDir ? [{ path: "opt" }] : []),
+    { path: "usr", readOnly: true },
+    ...(optIsImageDir ? [{ path: "opt", readOnly: true }] : []),
+    // /etc was writable before the session and stays so.
     { path: "etc", lower: system.etc },
-    { path: "var/lib/dpkg" },
+    { path: "var/lib/dpkg", readOnly: true },
   ];
 }
 

@@ -93,7 +93,7 @@ export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequ
   const packages = validatePackageSpecs(request.packages);
   return withSession(target, async () => {
     // A state of an earlier boot has lost its mounts, but still names the image the root runs.
-    const previous = await readLiveState(target.dir).catch(() => undefined);
+    const previous = await readLiveState(target.dir);
     let state = await recoverSession(target.dir);
     const starting = state === undefined;
     if (state === undefined) {
@@ -126,8 +126,10 @@ export async function liveInstall(ctx: AptLayerContext, request: LiveInstallRequ
       if (starting) await endSession(target.dir, session, false);
       throw error;
     }
+    // Changes since the last commit are not in its image any more.
+    const { committed: _previousCommit, ...uncommitted } = session;
     const live: LiveState = {
-      ...session,
+      ...uncommitted,
       generation: gen,
       installed: [...new Set([...session.installed, ...packages])].sort(),
     };

@@ -184,6 +184,8 @@ const LiveTreeState = z
     path: z.string(),
     /** The tree as it was before the session, topmost first (overlay lower directories). */
     lower: z.array(z.string()).min(1),
+    /** Mounted read-only on the running system (as the image's tree was): only live installs change it. */
+    readOnly: z.boolean().default(false),
   })
   .strict();
 

@@ -51,6 +51,12 @@ describe("live overlay", () => {
     expect(status.changes?.added.map((p) => p.name)).toEqual(expect.arrayContaining(["jq", "libjq1"]));
     await liveInstall(ctx, { root, packages: ["less"] });
     expect((await liveStatus(ctx, { root })).installed).toEqual(["jq", "less"]);
+    // A failed later install leaves the live changes as they were: it ran on a staged copy.
+    await expect(liveInstall(ctx, { root, packages: ["no-such-package-xyz"] })).rejects.toMatchObject({
+      code: "PACKAGE_NOT_FOUND",
+    });
+    expect((await liveStatus(ctx, { root })).installed).toEqual(["jq", "less"]);
+    expect(await exists("usr/bin/jq")).toBe(true);
 
     const deployed: string[] = [];
     const { image, deployment } = await liveCommit(ctx, {
