@@ -78,6 +78,10 @@ mkdir -p root run
 mount --bind sysroot root
 mount -t tmpfs tmpfs run
 rootmnt=${dir}/root PARTICLE_CMDLINE=${dir}/cmdline PARTICLE_RUN=${dir}/run/particle sh ${BOOT_SCRIPT}
+# The layers' loop devices go when their mounts go (with this namespace), however the test ends.
+for dev in $(awk '$5 ~ "^${dir}/run/particle/layers/" {for (i = 7; i < NF; i++) if ($i == "-") print $(i + 2)}' /proc/self/mountinfo); do
+  losetup -d "$dev"
+done
 mount --move run root/run
 mount -t proc proc root/proc
 mount --rbind /dev root/dev

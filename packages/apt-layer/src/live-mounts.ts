@@ -121,62 +121,6 @@ export async function hideGenerations(state: LiveState, dir: string): Promise<vo
   }
 }
 
-export interface FileInUse {
-  readonly pid: number;
-  readonly command: string;
-  readonly file: string;
-}
-
-/** The files a process runs, maps or has open, as paths in its view (unreadable or gone: none). */
-async function processFiles(pid: string): Promise<string[]> {
-  const proc = path.join("/proc", pid);
-  const links = [path.join(proc, "exe")];
-  const fds = await fs.readdir(path.join(proc, "fd")).catch(() => []);
-  links.push(...fds.map((fd) => path.join(proc, "fd", fd)));
-  const files = await Promise.all(links.map((link) => fs.readlink(link).catch(() => "")));
-  const maps = await fs.readFile(path.join(proc, "maps"), "utf8").catch(() => "");
-  for (const line of maps.split("\n")) {
-    const file = line.split(/\s+/).slice(5).join(" ");
-    if (file.startsWith("/")) files.push(file);
-  }
-  return [...new Set(files.filter((f) => f.startsWith("/")).map((f) => f.replace(/ \(deleted\)$/, "")))];
-}
-
-/**
- * Files of the live changes (present in the live uppers) that a process runs, maps or has open:
- * taking the overlay off under them would leave the program running a package that is gone.
- */
-export async function liveFilesInUse(state: LiveState, dir: string): Promise<FileInUse[]> {
-  const p = sessionPaths(dir);
-  const found: FileInUse[] = [];
-  const pids = (await fs.readdir("/proc")).filter(
-    (name) => /^\d+$/.test(name) && name !== String(process.pid),
-  );
-  const root = await fs.stat("/");
-  for (const pid of pids) {
-    // Only programs that see this root: their paths mean the same files (a container's do not).
-    const theirs = await fs.stat(path.join("/proc", pid, "root")).catch(() => undefined);
-    if (theirs?.dev !== root.dev || theirs.ino !== root.ino) continue;
-    for (const file of await processFiles(pid)) {
-      const tree = state.trees.find((t) => {
-        const at = treePath(state, t);
-        return file === at || file.startsWith(at === "/" ? "/" : `${at}/`);
-      });
-      if (tree === undefined) continue;
-      const upper = path.join(
-        p.upper(state.generation, tree.path),
-        path.relative(treePath(state, tree), file),
-      );
-      const stat = await fs.lstat(upper).catch(() => undefined);
-      // A whiteout (char 0:0) in the upper is a deletion, not a file of the changes.
-      if (stat === undefined || stat.isDirectory() || (stat.isCharacterDevice() && stat.rdev === 0)) continue;
-      const command = await fs.readFile(path.join("/proc", pid, "comm"), "utf8").catch(() => "");
-      found.push({ pid: Number(pid), command: command.trim(), file });
-    }
-  }
-  return found;
-}
-
 /**
  * Mounts generation `gen` in the session's private view of the system (the trees' overlays over
  * private binds of the root and of `target.binds`), and prepares apt's build environment there.

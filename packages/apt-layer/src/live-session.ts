@@ -11,14 +11,8 @@ import {
   writeJsonAtomic,
 } from "@particle/runtime";
 import { liveBusy } from "./errors.js";
-import {
-  bindPrivate,
-  hideGenerations,
-  liveFilesInUse,
-  mountedGenerations,
-  showGeneration,
-  treePath,
-} from "./live-mounts.js";
+import { liveFilesInUse } from "./live-in-use.js";
+import { bindPrivate, hideGenerations, mountedGenerations, showGeneration, treePath } from "./live-mounts.js";
 import { type LiveTarget, sessionPaths } from "./live-target.js";
 import { API_VERSION, LiveState } from "./spec.js";
 
