@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
+  failpoint,
   fsyncDir,
   fsyncFile,
   ifExists,
@@ -109,6 +110,7 @@ export function systemdBootPublisher(options: SystemdBootOptions): BootEntryPubl
       const entries = path.join(esp, ESP_ENTRIES);
       const plan = planEspFinish(set, await listEntryFiles(esp));
       for (const file of plan.write) await writeFileAtomic(path.join(entries, file.name), file.text);
+      failpoint("bootc.entries/esp-completed");
       for (const name of plan.remove) await fs.rm(path.join(entries, name), { force: true });
       if (plan.remove.length > 0) await fsyncDir(entries);
       // Kernels go after the entries that boot them.
