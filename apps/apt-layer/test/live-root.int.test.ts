@@ -2,7 +2,8 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { listImagePackages, openStore } from "@particle/apt-layer";
 import { run } from "@particle/runtime";
-import { requireRoot } from "@particle/test-kit";
+import { requireRoot, scratchDir } from "@particle/test-kit";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostState } from "../../../packages/apt-layer/test/host-state.js";
 import { type BootedSystem, bootedSystem, CLI } from "./booted-system.js";
@@ -16,16 +17,6 @@ import { type BootedSystem, bootedSystem, CLI } from "./booted-system.js";
 
 let sys: BootedSystem;
 let host: Awaited<ReturnType<typeof hostState>>;
-
-beforeAll(async () => {
-  requireRoot();
-  host = await hostState();
-  sys = await bootedSystem("apt-layer-live-root");
-}, 600_000);
-afterAll(async () => {
-  await sys?.destroy();
-  if (host) expect(await hostState()).toEqual(host);
-});
 
 /** nsenter reports a child killed by a signal as 128 + the signal. */
 const killedBySigkill = (result: { signal?: string; exitCode?: number }) =>
@@ -52,6 +43,16 @@ async function expectClean(when = ""): Promise<void> {
 }
 
 describe("live overlay on a booted deployment's own /", () => {
+  beforeAll(async () => {
+    requireRoot();
+    host = await hostState();
+    sys = await bootedSystem("apt-layer-live-root");
+  }, 600_000);
+  afterAll(async () => {
+    await sys?.destroy();
+    if (host) expect(await hostState()).toEqual(host);
+  });
+
   it("refuses-unknown-and-invalid-packages-and-mounts-nothing", async () => {
     const unknown = await sys.aptLayer(["--live-install", "no-such-package-xyz"]);
     expect(unknown.exitCode).toBe(3);
@@ -193,6 +194,34 @@ describe("live overlay on a booted deployment's own /", () => {
     expect((await sys.run(["jq", "--version"])).exitCode).toBe(0);
     await json(["--live-rollback"]);
     await expectClean();
+  });
+});
+
+describe("live overlay on a machine that runs no Particle deployment", () => {
+  it("refuses-the-machine-root-before-touching-anything", async () => {
+    const dir = await scratchDir("apt-layer-live-host");
+    const env = {
+      PARTICLE_LOGGING_FILE: "",
+      PARTICLE_CONFIG_ROOT: path.join(dir, "etc"),
+      PARTICLE_PATHS_SYSROOT: path.join(dir, "no-sysroot"),
+      PARTICLE_PATHS_STORE: path.join(dir, "no-store"),
+      PARTICLE_PATHS_STATE: path.join(dir, "state"),
+      PARTICLE_PATHS_RUN: path.join(dir, "run"),
+    };
+    const mounts = await fs.readFile("/proc/self/mountinfo", "utf8");
+    for (const args of [["--live-install", "jq"], ["--live-status"], ["--live-rollback"]]) {
+      const result = await execa("node", [path.resolve(__dirname, "../dist/apt-layer.mjs"), ...args], {
+        reject: false,
+        env,
+      });
+      expect(result.exitCode).toBe(9);
+      expect(result.stderr).toMatch(
+        /^error: a live overlay on the running system's \/ needs a booted Particle deployment$/m,
+      );
+      expect(result.stderr).toMatch(/^hint: .*--root DIR/m);
+    }
+    expect(await fs.readFile("/proc/self/mountinfo", "utf8")).toBe(mounts);
+    expect(await fs.readdir(dir)).toEqual([]);
   });
 });
 

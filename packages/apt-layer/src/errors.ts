@@ -142,6 +142,15 @@ export function liveNotActive(root: string): ParticleError {
   });
 }
 
+export function liveRootUnsupported(): ParticleError {
+  return new ParticleError({
+    code: "LIVE_ROOT_UNSUPPORTED",
+    message: "a live overlay on the running system's / needs a booted Particle deployment",
+    hint: "Boot a Particle deployment (particle-bootc status shows it), or pass --root DIR for a mounted image.",
+    exit: "unavailable",
+  });
+}
+
 export function liveBusy(busy: readonly { pid: number; command: string; file: string }[]): ParticleError {
   const shown = busy
     .slice(0, 5)

@@ -27,6 +27,7 @@ export {
   withRecoveredState,
 } from "./context.js";
 export { type InstalledPackage, loadInstalledPackages, parseDeb822, parseDpkgStatus } from "./dpkg-status.js";
+export { liveRootUnsupported } from "./errors.js";
 export {
   diffImages,
   type ImageDiff,

@@ -1,7 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { ParticleError, sha256Hex } from "@particle/runtime";
+import { sha256Hex } from "@particle/runtime";
 import { type AptLayerContext, statePaths } from "./context.js";
+import { liveRootUnsupported } from "./errors.js";
 
 /**
  * What a live overlay covers. A mounted image (`--root DIR`) is covered whole, by one overlay on the
@@ -87,15 +88,6 @@ export function runningSystemTrees(system: RunningSystem, optIsImageDir: boolean
   ];
 }
 
-function rootUnsupported(): ParticleError {
-  return new ParticleError({
-    code: "LIVE_ROOT_UNSUPPORTED",
-    message: "a live overlay on the running system's / needs a booted Particle deployment",
-    hint: "Boot a Particle deployment (particle-bootc status shows it), or pass --root DIR for a mounted image.",
-    exit: "unavailable",
-  });
-}
-
 /**
  * The target for `root`: the running system when `root` is the machine's / under any name (a link to
  * it, /proc/self/root, a bind mount of it; `system` must then say how it is mounted), else the
@@ -126,7 +118,7 @@ export async function liveTarget(
       keepAfterCommit: false,
     };
   }
-  if (system === undefined) throw rootUnsupported();
+  if (system === undefined) throw liveRootUnsupported();
   const opt = await fs.lstat("/opt").catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
     throw error;

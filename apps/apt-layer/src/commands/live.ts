@@ -7,6 +7,7 @@ import {
   liveCommit,
   liveInstall,
   liveRollback,
+  liveRootUnsupported,
   liveStatus,
   openAptLayer,
   type RunningSystem,
@@ -62,8 +63,10 @@ async function openLive(
   parsed: { values: Readonly<Record<string, unknown>> },
 ): Promise<{ aptLayer: AptLayerContext; request: LiveRequest }> {
   const root = typeof parsed.values.root === "string" ? parsed.values.root : "/";
-  const running = root === "/" ? await runningSystem(ctx.settings) : undefined;
-  if (running === undefined) return { aptLayer: await open(ctx), request: { root } };
+  if (root !== "/") return { aptLayer: await open(ctx), request: { root } };
+  const running = await runningSystem(ctx.settings);
+  // Before the store: a machine that runs no deployment may have none.
+  if (running === undefined) throw liveRootUnsupported();
   const settings = { ...ctx.settings, paths: { ...ctx.settings.paths, store: running.storeRoot } };
   return {
     aptLayer: await openAptLayer(settings, { onStage: (stage) => ctx.logger.info(stage) }),
