@@ -162,8 +162,11 @@ describe("live overlay on a booted deployment's own /", () => {
       ["apt-layer.live-install/downloaded", false],
       ["apt-layer.live-install/installed", false],
       ["apt-layer.live-install/state-written", true],
+      // /usr's overlay mounted, bootc's /usr/local bind not yet back on it.
+      ["apt-layer.live-install/tree-mounted", true],
       ["apt-layer.live-install/tree-switched", true],
     ] as const;
+    expect((await sh("echo local > /usr/local/share/mark")).exitCode).toBe(0);
     for (const [step, live] of steps) {
       const killed = await sys.aptLayer(["--live-install", "jq"], { PARTICLE_FAILPOINTS: `${step}=kill` });
       expect(killedBySigkill(killed), `${step}: ${killed.exitCode} ${killed.signal} ${killed.stderr}`).toBe(
@@ -173,6 +176,7 @@ describe("live overlay on a booted deployment's own /", () => {
       expect(status.active, step).toBe(live);
       if (live) {
         expect((await sys.run(["jq", "--version"])).exitCode, step).toBe(0);
+        expect((await sh("cat /usr/local/share/mark")).stdout, step).toBe("local");
         await json(["--live-rollback"]);
       }
       await expectClean(step);

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
   bindMount,
+  failpoint,
   listMounts,
   type MountEntry,
   mountOverlay,
@@ -104,7 +105,23 @@ export async function showGeneration(
   const at = treePath(state, tree);
   if (replacing) await unmount(at, { lazy: true });
   await mountTree(state, dir, gen, index, at, true);
+  failpoint("apt-layer.live-install/tree-mounted");
   for (const sub of submountsOf(state, index)) await bindMount(sub.source, path.join(state.root, sub.path));
+}
+
+/**
+ * Binds back the submounts of a live tree that are not on its overlay (a switch killed between the
+ * overlay and its binds leaves them under it).
+ */
+export async function rebindSubmounts(state: LiveState, index: number): Promise<void> {
+  const tree = state.trees[index];
+  if (tree === undefined) return;
+  const mounts = await listMounts();
+  const overlay = topMount(mounts, treePath(state, tree));
+  for (const sub of submountsOf(state, index)) {
+    const at = path.join(state.root, sub.path);
+    if (topMount(mounts, at)?.parentId !== overlay?.id) await bindMount(sub.source, at);
+  }
 }
 
 /**

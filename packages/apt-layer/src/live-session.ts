@@ -12,7 +12,14 @@ import {
 } from "@particle/runtime";
 import { liveBusy } from "./errors.js";
 import { liveFilesInUse } from "./live-in-use.js";
-import { bindPrivate, hideGenerations, mountedGenerations, showGeneration, treePath } from "./live-mounts.js";
+import {
+  bindPrivate,
+  hideGenerations,
+  mountedGenerations,
+  rebindSubmounts,
+  showGeneration,
+  treePath,
+} from "./live-mounts.js";
 import { type LiveTarget, sessionPaths } from "./live-target.js";
 import { API_VERSION, LiveState } from "./spec.js";
 
@@ -123,9 +130,11 @@ export async function recoverSession(dir: string): Promise<LiveState | undefined
     return undefined;
   }
   const mounted = await mountedGenerations(state, dir);
-  for (const [index, gen] of mounted.entries())
+  for (const [index, gen] of mounted.entries()) {
     if (gen !== state.generation)
       await showGeneration(state, dir, index, state.generation, gen !== undefined);
+    else await rebindSubmounts(state, index);
+  }
   await dropGenerations(dir, state.generation);
   return state;
 }
