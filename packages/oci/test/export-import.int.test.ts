@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { Store } from "@particle/composefs";
 import { run } from "@particle/runtime";
-import { type OciSchemaName, ociSchemaErrors, requireRoot, scratchDir } from "@particle/test-kit";
+import { ociSchemaErrors, requireRoot, scratchDir } from "@particle/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportImage, importImage, OciLayoutDir } from "../src/index.js";
 import { CAPABILITY } from "./fixtures/archives.js";

@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { type OciSchemaName, ociSchemaErrors } from "@particle/test-kit";
+import { ociSchemaErrors } from "@particle/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   canonicalJson,
