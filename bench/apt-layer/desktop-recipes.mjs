@@ -223,7 +223,7 @@ async function aptLayer(recipeFile, image, dir, cache) {
     imageSize: info.layers.reduce((s, l) => s + l.size, 0),
     layers: info.layers.length,
     installed,
-    packages: list.packages.length,
+    packages: list.packages.map((p) => `${p.name}:${p.architecture}`),
     tools: { "apt-layer list": listRun, "particle-composefs mount": mount },
   };
 }
@@ -250,6 +250,17 @@ function floorArgs(recipe, target, archives, debconfFile) {
   if (recipe.architectures?.length) args.push(`--architectures=amd64,${recipe.architectures.join(",")}`);
   if (debconfFile) args.push(`--essential-hook=chroot "$1" debconf-set-selections < ${debconfFile}`);
   return ["--mode=root", ...args, "--", boot.suite, target, ...sources];
+}
+
+/** name:arch of every installed package in a dpkg status file (pure). */
+function installedPackages(status) {
+  return status
+    .split("\n\n")
+    .filter((stanza) => /^Status: install ok installed$/m.test(stanza))
+    .map((stanza) => {
+      const field = (name) => new RegExp(`^${name}: (.*)$`, "m").exec(stanza)?.[1];
+      return `${field("Package")}:${field("Architecture")}`;
+    });
 }
 
 async function floor(recipe, dir, archives) {
@@ -279,7 +290,7 @@ async function floor(recipe, dir, archives) {
     imageSize: (await fs.stat(path.join(dir, "rootfs.sqfs"))).size,
     layers: 1,
     installed: await installedSize(tree),
-    packages: (status.match(/^Status: install ok installed$/gm) ?? []).length,
+    packages: installedPackages(status),
   };
 }
 
@@ -294,7 +305,7 @@ async function unmountUnder(dir) {
 }
 
 function row(name, r) {
-  return `| ${name} | ${r.seconds.toFixed(0)} s | ${mib(r.imageSize)} (${r.layers}) | ${gib(r.installed)} | ${r.packages} | ${mib(r.peakPss)} / ${mib(r.peakRss)} / ${mib(r.maxRss)} | ${gib(r.read)} / ${gib(r.written)} |`;
+  return `| ${name} | ${r.seconds.toFixed(0)} s | ${mib(r.imageSize)} (${r.layers}) | ${gib(r.installed)} | ${r.packages.length} | ${mib(r.peakPss)} / ${mib(r.peakRss)} / ${mib(r.maxRss)} | ${gib(r.read)} / ${gib(r.written)} |`;
 }
 
 async function benchRecipe(name, scratch) {
@@ -326,6 +337,10 @@ async function benchRecipe(name, scratch) {
     const warm = results["apt-layer, warm"];
     if (floorRun && warm) {
       const ratio = (key) => (warm[key] / floorRun[key]).toFixed(2);
+      const only = (a, b) => a.packages.filter((p) => !b.packages.includes(p)).join(" ") || "none";
+      console.log(
+        `\nPackages only in the floor: ${only(floorRun, warm)}; only in apt-layer: ${only(warm, floorRun)}`,
+      );
       console.log(
         `\napt-layer (warm) / floor: time ${ratio("seconds")}x, image ${ratio("imageSize")}x, peak PSS ${ratio("peakPss")}x, read ${ratio("read")}x, written ${ratio("written")}x`,
       );
