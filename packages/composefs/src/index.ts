@@ -10,6 +10,7 @@ export {
   type LayerFormat,
   layerMediaType,
   mkfsCommand,
+  squashfsCacheMiB,
 } from "./layer.js";
 export type { CleanupReport, MountImageOptions, Writable } from "./mount.js";
 export { DEFAULT_TAG, formatTagRef, type ImageRef, parseRef, parseTagRef } from "./refs.js";

@@ -1,6 +1,7 @@
+import os from "node:os";
 import { isParticleError } from "@particle/runtime";
 import { describe, expect, it } from "vitest";
-import { layerMediaType, MediaType, mkfsCommand } from "../src/index.js";
+import { layerMediaType, MediaType, mkfsCommand, squashfsCacheMiB } from "../src/index.js";
 
 describe("mkfsCommand", () => {
   it("squashfs-defaults-to-zstd-level-3-with-a-fixed-mkfs-time", () => {
@@ -12,6 +13,8 @@ describe("mkfsCommand", () => {
       "-noappend",
       "-quiet",
       "-no-progress",
+      "-mem",
+      `${squashfsCacheMiB(os.totalmem())}M`,
       "-comp",
       "zstd",
       "-Xcompression-level",
@@ -20,6 +23,12 @@ describe("mkfsCommand", () => {
       "0",
     ]);
     expect(command.env).toEqual({ SOURCE_DATE_EPOCH: undefined });
+  });
+
+  it("caps-the-squashfs-cache-at-512-MiB-and-keeps-a-quarter-of-a-small-machine", () => {
+    expect(squashfsCacheMiB(24 * 2 ** 30)).toBe(512);
+    expect(squashfsCacheMiB(1 * 2 ** 30)).toBe(256);
+    expect(squashfsCacheMiB(128 * 2 ** 20)).toBe(64);
   });
 
   it("source-date-epoch-replaces-the-mkfs-time", () => {
