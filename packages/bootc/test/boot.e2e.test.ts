@@ -1,11 +1,6 @@
-import { promises as fs } from "node:fs";
-import path from "node:path";
-import { Store } from "@particle/composefs";
-import { run } from "@particle/runtime";
-import { bootVm, requireRoot, scratchDir, type VmResult } from "@particle/test-kit";
+import { requireRoot, type VmResult } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bootupdInstaller, installToDisk, ociImporter } from "../src/index.js";
-import { buildE2eImages, GUEST_REFERENCE } from "./support/e2e-images.js";
+import { e2eMachine } from "./support/e2e-machine.js";
 
 /**
  * The whole life of a machine, booted in QEMU (TCG, OVMF, GRUB from the image via bootupd): install
@@ -15,52 +10,13 @@ import { buildE2eImages, GUEST_REFERENCE } from "./support/e2e-images.js";
  * (test/support/e2e-images.ts has the script it runs after each boot).
  */
 
-const BUILD_DEB = path.resolve(import.meta.dirname, "../../../packaging/deb/build-deb.mjs");
 const TRIES = 3;
 
 beforeAll(() => requireRoot());
 
 describe("booted in QEMU", () => {
   it("boot-upgrade-rollback-fallback: A, upgrade to B keeping /etc, /var, /home and /root, rollback, broken B falls back, power cut", async () => {
-    const dir = await scratchDir("bootc-e2e");
-    const deb = (await run("node", [BUILD_DEB, "--out", path.join(dir, "deb")])).stdout.trim();
-    const store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
-    const images = await buildE2eImages(store, path.join(dir, "build"), deb);
-    const disk = path.join(dir, "disk.img");
-    const installed = await installToDisk(disk, {
-      reference: images.hostReference,
-      trackedReference: GUEST_REFERENCE,
-      importer: ociImporter({ workDir: path.join(dir, "import"), authFile: path.join(dir, "no-auth.json") }),
-      bootloader: bootupdInstaller("grub-efi"),
-      kargs: ["console=ttyS0,115200"],
-      rootMiB: 2048,
-      storeRunDir: path.join(dir, "run"),
-    });
-    const a = installed.deployment;
-
-    let n = 0;
-    const boot = async (until = /PARTICLE-MARKER (kill-now|final)/): Promise<VmResult> => {
-      const result = await bootVm({
-        firmware: "uefi",
-        disk,
-        workDir: path.join(dir, `boot-${n++}`),
-        until,
-        timeoutMs: 600_000,
-        memoryMiB: 1024,
-      });
-      // PARTICLE_TEST_LOGS=DIR keeps every boot's serial logs for a person to read.
-      const keep = process.env.PARTICLE_TEST_LOGS;
-      if (keep)
-        await fs.cp(path.join(dir, `boot-${n - 1}`), path.join(keep, `boot-${n - 1}`), { recursive: true });
-      expect(result.timedOut, result.serialLog.slice(-3000)).toBe(false);
-      return result;
-    };
-    const has = (r: VmResult, ...lines: string[]) => {
-      for (const line of lines)
-        expect(r.markers, `${r.markers.join("\n")}\n${r.serialLog.slice(-2000)}`).toContain(
-          `PARTICLE-MARKER ${line}`,
-        );
-    };
+    const { deployment: a, boot, has } = await e2eMachine("bootc-e2e", { bootloader: "grub-efi" });
 
     // A: read-only image, writable /etc, its own package database; then the upgrade is staged.
     const first = await boot();

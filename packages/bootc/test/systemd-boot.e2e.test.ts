@@ -1,11 +1,8 @@
-import { promises as fs } from "node:fs";
 import path from "node:path";
-import { Store } from "@particle/composefs";
-import { listFat, readPartitions, run } from "@particle/runtime";
-import { bootVm, requireRoot, scratchDir, type VmResult } from "@particle/test-kit";
+import { listFat, readPartitions } from "@particle/runtime";
+import { requireRoot, type VmResult } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bootupdInstaller, installToDisk, ociImporter } from "../src/index.js";
-import { buildE2eImages, GUEST_REFERENCE } from "./support/e2e-images.js";
+import { e2eMachine } from "./support/e2e-machine.js";
 
 /**
  * The life of a machine that boots with systemd-boot (installed from the image by bootupd), booted
@@ -16,30 +13,22 @@ import { buildE2eImages, GUEST_REFERENCE } from "./support/e2e-images.js";
  * test/support/e2e-images.ts after each boot and reports on its second serial port.
  */
 
-const BUILD_DEB = path.resolve(import.meta.dirname, "../../../packaging/deb/build-deb.mjs");
 const TRIES = 3;
 
 beforeAll(() => requireRoot());
 
 describe("booted in QEMU with systemd-boot", () => {
   it("systemd-boot-upgrade-rollback-fallback: A, upgrade to B, rollback to A, a broken B falls back to A", async () => {
-    const dir = await scratchDir("bootc-sdboot-e2e");
-    const deb = (await run("node", [BUILD_DEB, "--out", path.join(dir, "deb")])).stdout.trim();
-    const store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
-    const images = await buildE2eImages(store, path.join(dir, "build"), deb);
-    const disk = path.join(dir, "disk.img");
-    const installed = await installToDisk(disk, {
-      reference: images.hostReference,
-      trackedReference: GUEST_REFERENCE,
-      importer: ociImporter({ workDir: path.join(dir, "import"), authFile: path.join(dir, "no-auth.json") }),
-      bootloader: bootupdInstaller("systemd-boot"),
+    const {
+      disk,
+      deployment: a,
+      boot,
+      has,
+    } = await e2eMachine("bootc-sdboot-e2e", {
+      bootloader: "systemd-boot",
       bootEntries: "systemd-boot",
-      kargs: ["console=ttyS0,115200"],
       espMiB: 128,
-      rootMiB: 2048,
-      storeRunDir: path.join(dir, "run"),
     });
-    const a = installed.deployment;
     const [esp] = await readPartitions(disk);
     const espFiles = async () => listFat(disk, esp as NonNullable<typeof esp>);
     const entryFiles = async () =>
@@ -48,30 +37,6 @@ describe("booted in QEMU with systemd-boot", () => {
     expect(files).toContain("EFI/BOOT/BOOTX64.EFI");
     expect(files).toContain("loader/loader.conf");
     expect(await entryFiles()).toEqual([`particle-1-${a.replace("/", "-")}.conf`]);
-
-    let n = 0;
-    const boot = async (until = /PARTICLE-MARKER (kill-now|final)/): Promise<VmResult> => {
-      const result = await bootVm({
-        firmware: "uefi",
-        disk,
-        workDir: path.join(dir, `boot-${n++}`),
-        until,
-        timeoutMs: 600_000,
-        memoryMiB: 1024,
-      });
-      // PARTICLE_TEST_LOGS=DIR keeps every boot's serial logs for a person to read.
-      const keep = process.env.PARTICLE_TEST_LOGS;
-      if (keep)
-        await fs.cp(path.join(dir, `boot-${n - 1}`), path.join(keep, `sdboot-${n - 1}`), { recursive: true });
-      expect(result.timedOut, result.serialLog.slice(-3000)).toBe(false);
-      return result;
-    };
-    const has = (r: VmResult, ...lines: string[]) => {
-      for (const line of lines)
-        expect(r.markers, `${r.markers.join("\n")}\n${r.serialLog.slice(-2000)}`).toContain(
-          `PARTICLE-MARKER ${line}`,
-        );
-    };
 
     // A boots from systemd-boot; the guest stages B, finalized onto the ESP at shutdown.
     const first = await boot();
