@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { processFiles } from "@particle/runtime";
 import { treePath } from "./live-mounts.js";
 import { sessionPaths } from "./live-target.js";
 import type { LiveState } from "./spec.js";
@@ -16,21 +17,6 @@ export interface FileInUse {
   readonly file: string;
 }
 
-/** The files a process runs, maps or has open, as paths in its view (unreadable or gone: none). */
-async function processFiles(pid: string): Promise<string[]> {
-  const proc = path.join("/proc", pid);
-  const links = [path.join(proc, "exe")];
-  const fds = await fs.readdir(path.join(proc, "fd")).catch(() => []);
-  links.push(...fds.map((fd) => path.join(proc, "fd", fd)));
-  const files = await Promise.all(links.map((link) => fs.readlink(link).catch(() => "")));
-  const maps = await fs.readFile(path.join(proc, "maps"), "utf8").catch(() => "");
-  for (const line of maps.split("\n")) {
-    const file = line.split(/\s+/).slice(5).join(" ");
-    if (file.startsWith("/")) files.push(file);
-  }
-  return [...new Set(files.filter((f) => f.startsWith("/")).map((f) => f.replace(/ \(deleted\)$/, "")))];
-}
-
 /**
  * Files of the live changes (present in the live uppers) that a process runs, maps or has open:
  * taking the overlay off under them would leave the program running a package that is gone.
@@ -38,15 +24,14 @@ async function processFiles(pid: string): Promise<string[]> {
 export async function liveFilesInUse(state: LiveState, dir: string): Promise<FileInUse[]> {
   const p = sessionPaths(dir);
   const found: FileInUse[] = [];
-  const pids = (await fs.readdir("/proc")).filter(
-    (name) => /^\d+$/.test(name) && name !== String(process.pid),
-  );
   const root = await fs.stat("/");
-  for (const pid of pids) {
+  for (const { pid, files } of await processFiles({ mapped: true })) {
+    if (pid === process.pid) continue;
     // Only programs that see this root: their paths mean the same files (a container's do not).
-    const theirs = await fs.stat(path.join("/proc", pid, "root")).catch(() => undefined);
+    const theirs = await fs.stat(path.join("/proc", String(pid), "root")).catch(() => undefined);
     if (theirs?.dev !== root.dev || theirs.ino !== root.ino) continue;
-    for (const file of await processFiles(pid)) {
+    // A file deleted since the process opened it still names the live change it was.
+    for (const file of new Set(files.map((f) => f.replace(/ \(deleted\)$/, "")))) {
       const tree = state.trees.find((t) => {
         const at = treePath(state, t);
         return file === at || file.startsWith(at === "/" ? "/" : `${at}/`);
@@ -59,8 +44,8 @@ export async function liveFilesInUse(state: LiveState, dir: string): Promise<Fil
       const stat = await fs.lstat(upper).catch(() => undefined);
       // A whiteout (char 0:0) in the upper is a deletion, not a file of the changes.
       if (stat === undefined || stat.isDirectory() || (stat.isCharacterDevice() && stat.rdev === 0)) continue;
-      const command = await fs.readFile(path.join("/proc", pid, "comm"), "utf8").catch(() => "");
-      found.push({ pid: Number(pid), command: command.trim(), file });
+      const command = await fs.readFile(path.join("/proc", String(pid), "comm"), "utf8").catch(() => "");
+      found.push({ pid, command: command.trim(), file });
     }
   }
   return found;

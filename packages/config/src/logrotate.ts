@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { checkResult, fsyncDir, fsyncFile, spawnTool } from "@particle/runtime";
+import { checkResult, fsyncDir, fsyncFile, processFiles, spawnTool } from "@particle/runtime";
 
 /**
  * Log rotation without losing a line: the live file is renamed (atomic; a writer holding it open keeps
@@ -97,26 +97,9 @@ async function expand(pattern: string): Promise<string[]> {
   return files;
 }
 
-/** Files that some process has open, by scanning /proc/<pid>/fd. */
+/** Files that some process has open. */
 async function openFiles(): Promise<Set<string>> {
-  const open = new Set<string>();
-  for (const pid of await fs.readdir("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    let fds: string[];
-    try {
-      fds = await fs.readdir(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        open.add(await fs.readlink(`/proc/${pid}/fd/${fd}`));
-      } catch {
-        // The descriptor closed while we looked.
-      }
-    }
-  }
-  return open;
+  return new Set((await processFiles()).flatMap((p) => p.files));
 }
 
 async function compressFile(file: string, compression: "zstd" | "gzip"): Promise<string> {

@@ -68,4 +68,5 @@ export {
   unmountAll,
 } from "./mount.js";
 export { ociArchitecture } from "./platform.js";
+export { type ProcessFiles, processFiles } from "./processes.js";
 export { TransactionRecord } from "./spec.js";
