@@ -52,7 +52,7 @@ const EROFS_COMPRESSION: Record<string, (level: number) => string[]> = {
 /**
  * mksquashfs's cache (`-mem`): its default is a quarter of RAM, which made it the peak of every
  * desktop build (2.5 GiB on 24 GiB) with no gain: 512 MiB built /usr as fast, byte for byte the same
- * image (recipes/README.md). A machine with less than 2 GiB keeps mksquashfs's quarter.
+ * image (recipes/README.md). A machine with less than 2 GiB keeps the quarter, but at least 64 MiB.
  */
 export function squashfsCacheMiB(totalMemoryBytes: number): number {
   return Math.max(64, Math.min(512, Math.floor(totalMemoryBytes / 4 / 2 ** 20)));
