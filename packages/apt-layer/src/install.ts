@@ -1,6 +1,7 @@
 import type { AptLayerContext } from "./context.js";
 import { withTransaction } from "./context.js";
 import { buildLayer, type LayerRequest, type LayerResult } from "./layer.js";
+import { isLocalDebArg, type LocalDebInput } from "./local-deb.js";
 import { formatImageRef, isDigestRef, parseImageRef, validatePackageSpecs } from "./names.js";
 
 export interface InstallRequest extends Omit<LayerRequest, "target" | "customize" | "base"> {
@@ -16,6 +17,17 @@ export function storeRef(ref: string): string {
 }
 
 /**
+ * Splits install arguments as apt does: one with a slash (`./x.deb`, `/srv/debs/x.deb`) is a local
+ * .deb file, anything else a package name, checked here (pure).
+ */
+export function splitInstallArgs(args: readonly string[]): { install: string[]; localDebs: LocalDebInput[] } {
+  return {
+    install: validatePackageSpecs(args.filter((a) => !isLocalDebArg(a))),
+    localDebs: args.filter(isLocalDebArg).map((p) => ({ path: p })),
+  };
+}
+
+/**
  * `apt-layer BASE NEW PKG...`, `install` and `remove`: one transaction that installs and removes
  * packages on a base image and commits the result as a new image. Names are validated and resolved
  * with apt before anything is built.
@@ -28,7 +40,13 @@ export async function layerPackages(ctx: AptLayerContext, request: InstallReques
   return withTransaction(
     ctx,
     "apt-layer.build",
-    { target: formatImageRef(target), base, install, remove },
+    {
+      target: formatImageRef(target),
+      base,
+      install,
+      remove,
+      local: (request.localDebs ?? []).map((d) => d.path),
+    },
     (scope) => buildLayer(ctx, scope, { ...request, base, target, install, remove }),
   );
 }
