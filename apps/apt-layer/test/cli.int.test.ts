@@ -1,7 +1,14 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { mountsBelow } from "@particle/runtime";
-import { CACHE_ROOT, debianRootfs, destroyScratch, requireRoot, scratchDir } from "@particle/test-kit";
+import {
+  CACHE_ROOT,
+  DEFAULT_TEST_SUITE,
+  debianRootfs,
+  destroyScratch,
+  requireRoot,
+  scratchDir,
+} from "@particle/test-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -32,7 +39,7 @@ beforeAll(async () => {
     PARTICLE_PATHS_STORE: path.join(dir, "store"),
     PARTICLE_PATHS_STATE: path.join(dir, "state"),
     PARTICLE_PATHS_RUN: path.join(dir, "run"),
-    PARTICLE_PATHS_CACHE: path.join(CACHE_ROOT, "apt-layer-cli"),
+    PARTICLE_PATHS_CACHE: path.join(CACHE_ROOT, `apt-layer-cli-${DEFAULT_TEST_SUITE}`),
     PARTICLE_PATHS_LOG: path.join(dir, "log"),
   };
   const imported = await aptLayer(["import-rootfs", await debianRootfs(), "debian/bookworm"]);

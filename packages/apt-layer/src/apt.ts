@@ -4,6 +4,7 @@ import { isParticleError } from "@particle/runtime";
 import { missingPackages, type PlanAction, parseAptSimulation } from "./apt-plan.js";
 import type { BuildEnvironment } from "./build-env/environment.js";
 import { aptFailed, packagesNotFound } from "./errors.js";
+import { isLocalDebArg } from "./local-deb.js";
 import { packageNameOf } from "./names.js";
 
 /**
@@ -99,9 +100,11 @@ export async function applyWithApt(
   remove: readonly string[],
   options: AptOptions = {},
 ): Promise<void> {
+  // apt "fetches" a local .deb from its path, which --no-download forbids; the install has no network anyway.
+  const offline = install.some(isLocalDebArg) ? [] : ["--no-download"];
   await apt(env, "installing packages", [
     "install",
-    "--no-download",
+    ...offline,
     ...recommendArgs(options),
     ...packageArgs(install, remove),
   ]);

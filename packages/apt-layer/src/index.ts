@@ -9,7 +9,14 @@ export {
   verifyAuditLog,
   verifyAuditText,
 } from "./audit.js";
-export { type BootstrapDefaults, bootstrapImage, importTree, mmdebstrapArgs } from "./bootstrap.js";
+export {
+  type BootstrapDefaults,
+  type BootstrapPlan,
+  bootstrapImage,
+  bootstrapPlan,
+  importTree,
+  mmdebstrapArgs,
+} from "./bootstrap.js";
 export { BuildEnvironment, type BuildEnvironmentOptions } from "./build-env/environment.js";
 export {
   CACHE_IMAGE,
@@ -36,7 +43,7 @@ export {
   imageSbom,
   listImagePackages,
 } from "./inspect.js";
-export { type InstallRequest, layerPackages, storeRef } from "./install.js";
+export { type InstallRequest, layerPackages, splitInstallArgs, storeRef } from "./install.js";
 export { type LayerRequest, type LayerResult, mergeRequests } from "./layer.js";
 export {
   type DeployImage,
@@ -51,6 +58,7 @@ export {
   liveStatus,
 } from "./live.js";
 export { type LiveTree, type RunningSystem, runningSystemTrees } from "./live-target.js";
+export { type LocalDebInput, MAX_LOCAL_DEB_BYTES } from "./local-deb.js";
 export {
   formatImageRef,
   type ImageRef,
@@ -64,6 +72,7 @@ export {
   decodePackageList,
   diffPackageLists,
   encodePackageList,
+  localPackageRecords,
   type PackageDiff,
   type PackageEntry,
 } from "./package-list.js";
@@ -78,10 +87,13 @@ export {
   jsonSchemas,
   LABELS,
   LiveState,
+  LocalPackageRecord,
   Recipe,
+  SuiteProfile,
   TenantsFile,
 } from "./spec.js";
 export { type ImageInfo, type ImageStore, type OpenStoreOptions, openStore } from "./store.js";
+export { bootablePackages, suiteProfile, suiteProfileOfImage, suiteProfiles } from "./suites.js";
 export {
   type Caller,
   currentCaller,

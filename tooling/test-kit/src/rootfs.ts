@@ -7,8 +7,11 @@ export const CACHE_ROOT = process.env.PARTICLE_TEST_CACHE ?? "/var/cache/particl
 
 export const DEBIAN_MIRROR = process.env.PARTICLE_TEST_MIRROR ?? "http://deb.debian.org/debian";
 
+/** The release of integration tests' rootfs unless a test names one: Debian 13, today's stable. */
+export const DEFAULT_TEST_SUITE = "trixie";
+
 export interface RootfsSpec {
-  /** @default "bookworm" */
+  /** Debian release; each has its own cache entries. @default DEFAULT_TEST_SUITE */
   readonly suite?: string;
   /** @default "minbase" */
   readonly variant?: "minbase" | "apt" | "essential";
@@ -23,7 +26,7 @@ const SOURCE_DATE_EPOCH = "1700000000";
  * every test that asks for it. Treat it as read-only: stack an overlay or copy it to change it.
  */
 export async function debianRootfs(spec: RootfsSpec = {}): Promise<string> {
-  const suite = spec.suite ?? "bookworm";
+  const suite = spec.suite ?? DEFAULT_TEST_SUITE;
   const variant = spec.variant ?? "minbase";
   const include = [...(spec.include ?? [])].sort();
   const key = sha256Hex(JSON.stringify({ v: 1, suite, variant, include, mirror: DEBIAN_MIRROR })).slice(
