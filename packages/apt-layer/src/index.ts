@@ -1,4 +1,3 @@
-export { missingPackages, type PlanAction, parseAptSimulation } from "./apt-plan.js";
 export {
   type AuditRecord,
   appendAudit,
@@ -16,24 +15,43 @@ export {
   bootstrapPlan,
   importTree,
   mmdebstrapArgs,
-} from "./bootstrap.js";
+} from "./build/bootstrap.js";
+export { type InstallRequest, layerPackages, splitInstallArgs, storeRef } from "./build/install.js";
+export { type LayerRequest, type LayerResult, mergeRequests } from "./build/layer.js";
+export { type LocalDebInput, MAX_LOCAL_DEB_BYTES } from "./build/local-deb.js";
+export { type RebaseRequest, rebaseImage } from "./build/rebase.js";
 export { BuildEnvironment, type BuildEnvironmentOptions } from "./build-env/environment.js";
-export {
-  CACHE_IMAGE,
-  type ComposeOptions,
-  type ComposeResult,
-  composeRecipe,
-  type RecipeResolution,
-  resolveRecipe,
-  stepKey,
-} from "./compose.js";
 export {
   type AptLayerContext,
   DEFAULT_SOURCE_DATE_EPOCH,
   statePaths,
   withRecoveredState,
 } from "./context.js";
-export { type InstalledPackage, loadInstalledPackages, parseDeb822, parseDpkgStatus } from "./dpkg-status.js";
+export { missingPackages, type PlanAction, parseAptSimulation } from "./debian/apt-plan.js";
+export {
+  type InstalledPackage,
+  loadInstalledPackages,
+  parseDeb822,
+  parseDpkgStatus,
+} from "./debian/dpkg-status.js";
+export {
+  formatImageRef,
+  type ImageRef,
+  packageNameOf,
+  parseImageRef,
+  validatePackageSpecs,
+} from "./debian/names.js";
+export {
+  decodePackageList,
+  diffPackageLists,
+  encodePackageList,
+  localPackageRecords,
+  type PackageDiff,
+  type PackageEntry,
+} from "./debian/package-list.js";
+export { buildSbom, type SpdxDocument } from "./debian/sbom.js";
+export { bootablePackages, suiteProfile, suiteProfileOfImage, suiteProfiles } from "./debian/suites.js";
+export { compareDebianVersions, parseDebianVersion } from "./debian/version.js";
 export { liveRootUnsupported } from "./errors.js";
 export {
   diffImages,
@@ -42,9 +60,9 @@ export {
   imagePackages,
   imageSbom,
   listImagePackages,
-} from "./inspect.js";
-export { type InstallRequest, layerPackages, splitInstallArgs, storeRef } from "./install.js";
-export { type LayerRequest, type LayerResult, mergeRequests } from "./layer.js";
+} from "./image/inspect.js";
+export { ociExport, ociImport } from "./image/oci-bridge.js";
+export { type ImageInfo, type ImageStore, type OpenStoreOptions, openStore } from "./image/store.js";
 export {
   type DeployImage,
   type LiveCommitRequest,
@@ -56,30 +74,20 @@ export {
   liveInstall,
   liveRollback,
   liveStatus,
-} from "./live.js";
-export { type LiveTree, type RunningSystem, runningSystemTrees } from "./live-target.js";
-export { type LocalDebInput, MAX_LOCAL_DEB_BYTES } from "./local-deb.js";
-export {
-  formatImageRef,
-  type ImageRef,
-  packageNameOf,
-  parseImageRef,
-  validatePackageSpecs,
-} from "./names.js";
-export { ociExport, ociImport } from "./oci-bridge.js";
+} from "./live/overlay.js";
+export { type LiveTree, type RunningSystem, runningSystemTrees } from "./live/target.js";
 export { aptLayerDirs, bootstrapDefaults, ociTransportOptions, openAptLayer } from "./open.js";
 export {
-  decodePackageList,
-  diffPackageLists,
-  encodePackageList,
-  localPackageRecords,
-  type PackageDiff,
-  type PackageEntry,
-} from "./package-list.js";
-export { type RebaseRequest, rebaseImage } from "./rebase.js";
-export { loadRecipe, parseRecipe, parseRecipeYaml } from "./recipe.js";
-export { type RecipeStep, recipeSteps, sourcesFile } from "./recipe-steps.js";
-export { buildSbom, type SpdxDocument } from "./sbom.js";
+  CACHE_IMAGE,
+  type ComposeOptions,
+  type ComposeResult,
+  composeRecipe,
+  type RecipeResolution,
+  resolveRecipe,
+  stepKey,
+} from "./recipe/compose.js";
+export { loadRecipe, parseRecipe, parseRecipeYaml } from "./recipe/load.js";
+export { type RecipeStep, recipeSteps, sourcesFile } from "./recipe/steps.js";
 export {
   API_VERSION,
   AuditEntry,
@@ -92,8 +100,6 @@ export {
   SuiteProfile,
   TenantsFile,
 } from "./spec.js";
-export { type ImageInfo, type ImageStore, type OpenStoreOptions, openStore } from "./store.js";
-export { bootablePackages, suiteProfile, suiteProfileOfImage, suiteProfiles } from "./suites.js";
 export {
   type Caller,
   currentCaller,
@@ -103,4 +109,3 @@ export {
   type TenantUsage,
   tenantUsage,
 } from "./tenants.js";
-export { compareDebianVersions, parseDebianVersion } from "./version.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bootstrapPlan, mmdebstrapArgs } from "../src/bootstrap.js";
-import { osLabels, parseOsRelease } from "../src/os-release.js";
+import { bootstrapPlan, mmdebstrapArgs } from "../src/build/bootstrap.js";
+import { osLabels, parseOsRelease } from "../src/debian/os-release.js";
 
 /** The shipped settings: mirror, components and keyring empty, so the suite's profile decides. */
 const defaults = { mirror: "", components: [], variant: "minbase" as const, keyring: "" };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergeRequests } from "../src/layer.js";
+import { mergeRequests } from "../src/build/layer.js";
 import {
   decodePackageList,
   diffPackageLists,
@@ -8,7 +8,7 @@ import {
   localPackageRecords,
   markLocalPackages,
   mergeLocalPackages,
-} from "../src/package-list.js";
+} from "../src/debian/package-list.js";
 import { LABELS } from "../src/spec.js";
 
 describe("package lists", () => {

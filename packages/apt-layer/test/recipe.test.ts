@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fetchKey, resolveSources, stepKey } from "../src/compose.js";
-import { loadRecipe, parseRecipeYaml } from "../src/recipe.js";
-import { recipeSteps, sourcesFile } from "../src/recipe-steps.js";
+import { fetchKey, resolveSources, stepKey } from "../src/recipe/compose.js";
+import { loadRecipe, parseRecipeYaml } from "../src/recipe/load.js";
+import { recipeSteps, sourcesFile } from "../src/recipe/steps.js";
 
 const RECIPES = path.resolve(__dirname, "../../../recipes");
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { bootablePackages, suiteProfile, suiteProfileOfOsRelease, suiteProfiles } from "../src/suites.js";
+import {
+  bootablePackages,
+  suiteProfile,
+  suiteProfileOfOsRelease,
+  suiteProfiles,
+} from "../src/debian/suites.js";
 
 describe("suite profiles", () => {
   it("know Debian 12, Debian 13 and Ubuntu 24.04 by codename", () => {
