@@ -2,16 +2,10 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { openStore } from "@particle/apt-layer";
 import { mountsBelow, run, sha256File } from "@particle/runtime";
-import {
-  CACHE_ROOT,
-  DEFAULT_TEST_SUITE,
-  debianRootfs,
-  destroyScratch,
-  requireRoot,
-  scratchDir,
-} from "@particle/test-kit";
+import { debianRootfs, destroyScratch, requireRoot, scratchDir } from "@particle/test-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BASE, cliEnv } from "./cli-env.js";
 
 /**
  * The one real recipe build of CI: recipes/minimal-server.yaml, bootable, on Debian 13, through the
@@ -22,7 +16,6 @@ const REPO = path.resolve(__dirname, "../../..");
 const APT_LAYER = path.join(REPO, "apps/apt-layer/dist/apt-layer.mjs");
 const BOOTC = path.join(REPO, "apps/particle-bootc/dist/particle-bootc.mjs");
 const RECIPE = path.join(REPO, "recipes/minimal-server.yaml");
-const BASE = `debian/${DEFAULT_TEST_SUITE}`;
 /** A cold compose took 18 minutes at nice 19 on 2 cores at load 30; 3x that as the hang guard. */
 const BUILD_TIMEOUT_MS = 55 * 60_000;
 
@@ -34,18 +27,15 @@ function cli(bin: string, args: string[]) {
   return execa("node", [bin, ...args], { reject: false, env });
 }
 
+/** `apt-layer compose` of a recipe on the cached trixie base, with the particle-os .deb of this tree. */
+function compose(recipe: string, ...extra: string[]) {
+  return cli(APT_LAYER, ["compose", recipe, "--base-image", BASE, "--particle-deb", particleDeb, ...extra]);
+}
+
 beforeAll(async () => {
   requireRoot();
   dir = await scratchDir("apt-layer-bootable", { scope: "manual" });
-  env = {
-    PARTICLE_LOGGING_FILE: "",
-    PARTICLE_CONFIG_ROOT: path.join(dir, "etc"),
-    PARTICLE_PATHS_STORE: path.join(dir, "store"),
-    PARTICLE_PATHS_STATE: path.join(dir, "state"),
-    PARTICLE_PATHS_RUN: path.join(dir, "run"),
-    PARTICLE_PATHS_CACHE: path.join(CACHE_ROOT, `apt-layer-cli-${DEFAULT_TEST_SUITE}`),
-    PARTICLE_PATHS_LOG: path.join(dir, "log"),
-  };
+  env = cliEnv(dir);
   particleDeb = (
     await run("node", [path.join(REPO, "packaging/deb/build-deb.mjs"), "--out", dir])
   ).stdout.trim();
@@ -60,15 +50,7 @@ describe("the bootable minimal-server recipe", () => {
   it(
     "composes-on-trixie-with-kernel-bootloaders-and-boot-integration-and-passes-container-lint",
     async () => {
-      const composed = await cli(APT_LAYER, [
-        "compose",
-        RECIPE,
-        "--base-image",
-        BASE,
-        "--particle-deb",
-        particleDeb,
-        "--json",
-      ]);
+      const composed = await compose(RECIPE, "--json");
       expect(composed.stderr).toBe("");
       expect(composed.exitCode).toBe(0);
       const result = JSON.parse(composed.stdout);
@@ -147,19 +129,7 @@ describe("the bootable minimal-server recipe", () => {
         await store.unmount(view);
       }
 
-      const again = JSON.parse(
-        (
-          await cli(APT_LAYER, [
-            "compose",
-            RECIPE,
-            "--base-image",
-            BASE,
-            "--particle-deb",
-            particleDeb,
-            "--json",
-          ])
-        ).stdout,
-      );
+      const again = JSON.parse((await compose(RECIPE, "--json")).stdout);
       expect(again.steps.every((s: { cached: boolean }) => s.cached)).toBe(true);
       expect(again.manifestDigest).toBe(result.manifestDigest);
     },
@@ -177,14 +147,7 @@ describe("the bootable minimal-server recipe", () => {
           .replace("name: particle/minimal-server", "name: particle/broken-server")
           .concat("  - name: break-boot\n    run: rm /usr/share/initramfs-tools/hooks/particle\n"),
       );
-      const composed = await cli(APT_LAYER, [
-        "compose",
-        broken,
-        "--base-image",
-        BASE,
-        "--particle-deb",
-        particleDeb,
-      ]);
+      const composed = await compose(broken);
       expect(composed.exitCode).toBe(4);
       expect(composed.stderr).toMatch(
         /lint boot-integration: \/usr\/share\/initramfs-tools\/hooks\/particle is missing/,

@@ -1,20 +1,12 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { mountsBelow } from "@particle/runtime";
-import {
-  CACHE_ROOT,
-  DEFAULT_TEST_SUITE,
-  debianRootfs,
-  destroyScratch,
-  requireRoot,
-  scratchDir,
-} from "@particle/test-kit";
+import { debianRootfs, destroyScratch, requireRoot, scratchDir } from "@particle/test-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BASE, cliEnv } from "./cli-env.js";
 
 const BIN = path.resolve(__dirname, "../dist/apt-layer.mjs");
-/** The cached test rootfs (Debian 13 unless the test kit says otherwise), imported as this image. */
-const BASE = `debian/${DEFAULT_TEST_SUITE}`;
 let dir: string;
 let env: Record<string, string>;
 
@@ -35,15 +27,7 @@ async function images(): Promise<string[]> {
 beforeAll(async () => {
   requireRoot();
   dir = await scratchDir("apt-layer-cli", { scope: "manual" });
-  env = {
-    PARTICLE_LOGGING_FILE: "",
-    PARTICLE_CONFIG_ROOT: path.join(dir, "etc"),
-    PARTICLE_PATHS_STORE: path.join(dir, "store"),
-    PARTICLE_PATHS_STATE: path.join(dir, "state"),
-    PARTICLE_PATHS_RUN: path.join(dir, "run"),
-    PARTICLE_PATHS_CACHE: path.join(CACHE_ROOT, `apt-layer-cli-${DEFAULT_TEST_SUITE}`),
-    PARTICLE_PATHS_LOG: path.join(dir, "log"),
-  };
+  env = cliEnv(dir);
   const imported = await aptLayer(["import-rootfs", await debianRootfs(), BASE]);
   expect(imported.stderr).toBe("");
   expect(imported.exitCode).toBe(0);
