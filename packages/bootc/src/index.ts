@@ -91,6 +91,6 @@ export {
   openSysroot,
 } from "./sysroot/host.js";
 export { deploymentRef, parseDeploymentRef, SysrootLayout } from "./sysroot/layout.js";
-export type { DeployStore, StoreCommit, StoreDescriptor, StoreImage } from "./sysroot/store.js";
+export type { DeployStore } from "./sysroot/store.js";
 export { Sysroot, type SysrootOptions } from "./sysroot/sysroot.js";
 export { type UsrOverlayOptions, usrOverlay } from "./usroverlay.js";

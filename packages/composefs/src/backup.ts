@@ -9,8 +9,9 @@ import { blobSize } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import { markReachable } from "./gc.js";
 import { blobFile, readIndex, type StorePaths } from "./layout.js";
+import { Annotation, type Descriptor, type OciIndex, type OciLayout } from "./oci-spec.js";
 import { digestHex, formatTagRef, parseTagRef } from "./refs.js";
-import { Annotation, type BackupManifest, type Descriptor, type OciIndex, type OciLayout } from "./spec.js";
+import type { BackupManifest } from "./spec.js";
 import { emptyIndex } from "./tags.js";
 
 /**

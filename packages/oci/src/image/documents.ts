@@ -5,6 +5,7 @@ import {
   type Descriptor,
   DockerManifest,
   DockerManifestList,
+  DockerMediaType,
   MediaType,
   manifestKind,
   OciImageConfig,
@@ -83,8 +84,8 @@ export function layerKind(mediaType: string): "tar" | "native" {
     case MediaType.ociLayerTar:
     case MediaType.ociLayerGzip:
     case MediaType.ociLayerZstd:
-    case MediaType.dockerLayerGzip:
-    case MediaType.dockerLayerTar:
+    case DockerMediaType.layerGzip:
+    case DockerMediaType.layerTar:
     case "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip":
       return "tar";
     case MediaType.particleSquashfs:
@@ -129,7 +130,7 @@ export function selectPlatform(manifests: readonly Descriptor[], wanted: Platfor
   if (found) return found;
   // An index without platforms (an oci layout of one image) has one obvious choice.
   const images = manifests.filter(
-    (m) => m.mediaType !== MediaType.ociIndex && m.mediaType !== MediaType.dockerManifestList,
+    (m) => m.mediaType !== MediaType.ociIndex && m.mediaType !== DockerMediaType.manifestList,
   );
   const only = images.length === 1 ? images[0] : undefined;
   if (only && only.platform === undefined) return only;

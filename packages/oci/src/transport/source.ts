@@ -16,7 +16,7 @@ import { formatTransportRef, type TransportRef } from "../reference.js";
 import {
   type Descriptor,
   DockerArchiveManifest,
-  MediaType,
+  DockerMediaType,
   manifestKind,
   type OciImageConfig,
   OciIndex,
@@ -162,12 +162,12 @@ async function dockerArchiveSource(
       await handle.read(head, 0, 4, 0).finally(() => handle.close());
       const desc = await describe(
         p,
-        sniffCompression(head) === "gzip" ? MediaType.dockerLayerGzip : MediaType.dockerLayerTar,
+        sniffCompression(head) === "gzip" ? DockerMediaType.layerGzip : DockerMediaType.layerTar,
       );
       layers.push(desc);
       files.set(desc.digest, inside(p));
     }
-    const configDesc = await describe(entry.Config, MediaType.dockerConfig);
+    const configDesc = await describe(entry.Config, DockerMediaType.config);
     files.set(configDesc.digest, inside(entry.Config));
     return {
       name,
