@@ -21,12 +21,6 @@ export {
 } from "./context.js";
 export { missingPackages, type PlanAction, parseAptSimulation } from "./debian/apt-plan.js";
 export {
-  type InstalledPackage,
-  loadInstalledPackages,
-  parseDeb822,
-  parseDpkgStatus,
-} from "./debian/dpkg-status.js";
-export {
   formatImageRef,
   type ImageRef,
   packageNameOf,

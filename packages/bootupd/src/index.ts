@@ -16,7 +16,7 @@ export {
   writeBootEntries,
 } from "./boot-entries.js";
 export { UPDATE_OP } from "./dir-update.js";
-export { packageVersions, parseDpkgStatus } from "./dpkg.js";
+export { packageVersions } from "./dpkg.js";
 export { fallbackFor, type Menu, normalizeMenu } from "./entries.js";
 export { errors } from "./errors.js";
 export {

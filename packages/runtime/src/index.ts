@@ -27,6 +27,12 @@ export {
   writeDiskImage,
 } from "./disk-image.js";
 export {
+  type InstalledPackage,
+  loadInstalledPackages,
+  parseDeb822,
+  parseDpkgStatus,
+} from "./dpkg.js";
+export {
   causeChain,
   type ErrorContext,
   ExitCode,
