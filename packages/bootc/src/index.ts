@@ -1,4 +1,3 @@
-export { credentialsFor, DEFAULT_AUTH_FILE, loadAuth } from "./auth.js";
 export {
   type BootConfigRenderer,
   type BootConfigWriter,
@@ -68,7 +67,6 @@ export { LINTS, type Lint, type LintReport, type LintResult, lintImage, lintStor
 export { reexecWithPrivateMounts } from "./namespace.js";
 export {
   API_VERSION,
-  AuthFile,
   BootcHost,
   BootEntry,
   BootEntrySet,

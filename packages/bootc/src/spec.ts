@@ -182,19 +182,6 @@ export const StagedDeployment = z
   .strict();
 export type StagedDeployment = z.infer<typeof StagedDeployment>;
 
-/** `/etc/particle/auth.json`: registry credentials, in the containers auth.json format. */
-export const AuthFile = z.object({
-  auths: z.record(
-    z.string(),
-    z.object({
-      auth: z.string().optional(),
-      username: z.string().optional(),
-      password: z.string().optional(),
-    }),
-  ),
-});
-export type AuthFile = z.infer<typeof AuthFile>;
-
 /** JSON Schemas generated from the zod schemas, shipped in `schemas/`. */
 export const jsonSchemas = {
   "bootc-host": BootcHost,

@@ -13,6 +13,7 @@ import {
 import { OciLayoutDir } from "../image/layout.js";
 import { checkDigest, hasher, openVerified } from "../image/verify.js";
 import { formatTransportRef, type TransportRef } from "../reference.js";
+import { checkAuthFile } from "../registry/auth-file.js";
 import {
   type Descriptor,
   DockerArchiveManifest,
@@ -220,6 +221,7 @@ async function registrySource(
 
 /** Opens an image for reading from any transport. */
 export async function openSource(ref: TransportRef, options: TransportOptions): Promise<ImageSource> {
+  await checkAuthFile(options.authFile);
   const name = formatTransportRef(ref);
   switch (ref.transport) {
     case "oci":
