@@ -73,10 +73,8 @@ export {
 export { loadRecipe, parseRecipe, parseRecipeYaml } from "./recipe/load.js";
 export { type RecipeStep, recipeSteps, sourcesFile } from "./recipe/steps.js";
 export {
-  API_VERSION,
   AuditEntry,
   BootstrapSpec,
-  jsonSchemas,
   LABELS,
   LiveState,
   Recipe,

@@ -66,7 +66,6 @@ export { type KargsResult, listKargs, updateKargs } from "./kargs/update.js";
 export { LINTS, type Lint, type LintReport, type LintResult, lintImage, lintStoredImage } from "./lints.js";
 export { reexecWithPrivateMounts } from "./namespace.js";
 export {
-  API_VERSION,
   BootcHost,
   BootEntry,
   BootEntrySet,
@@ -75,7 +74,6 @@ export {
   DeploymentOrigin,
   DeploymentStatus,
   ImageStatus,
-  jsonSchemas,
   StagedDeployment,
   StaterootName,
   SysrootBootloader,

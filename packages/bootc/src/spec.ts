@@ -1,3 +1,4 @@
+import { API_VERSION } from "@particle/runtime";
 import { z } from "zod";
 
 /**
@@ -5,8 +6,6 @@ import { z } from "zod";
  * prints, in the spirit of bootc's BootcHost), the origin file of each deployment, the boot entry set
  * that one rename makes current, and the sysroot layout they live in.
  */
-
-export const API_VERSION = "particle.dev/v1";
 
 const apiVersion = z.literal(API_VERSION);
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 hex digits>");

@@ -3,7 +3,14 @@ import { addBlobBytes, blobSize, hasBlob } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import type { CreateLayerOptions } from "./layer.js";
 import { readIndex, readJsonBlob, type StorePaths, writeIndex } from "./layout.js";
-import { Annotation, type Descriptor, MediaType, OciImageConfig, OciManifest } from "./oci-spec.js";
+import {
+  Annotation,
+  type Descriptor,
+  documentBytes,
+  MediaType,
+  OciImageConfig,
+  OciManifest,
+} from "./oci-spec.js";
 import { parseRef, parseTagRef } from "./refs.js";
 import { currentTags, findTag, moveTag } from "./tags.js";
 
@@ -53,10 +60,6 @@ export interface CreateImageInput extends Omit<CommitImageInput, "layers" | "par
   readonly layer?: CreateLayerOptions;
 }
 
-function canonicalJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
-}
-
 /** The OCI config and manifest documents of an image (pure). */
 export function buildImageDocuments(input: CommitImageInput): {
   config: OciImageConfig;
@@ -104,10 +107,10 @@ export async function commitImageWrite(paths: StorePaths, input: CommitImageInpu
   }
   const documents = buildImageDocuments(input);
   const tx = await Transaction.begin(paths.journalDir, "store.commit", { ref: `${name}:${tag}` });
-  const configDescriptor = await addBlobBytes(paths, canonicalJson(documents.config), MediaType.ociConfig);
+  const configDescriptor = await addBlobBytes(paths, documentBytes(documents.config), MediaType.ociConfig);
   await tx.step("config-written");
   const manifest = documents.manifest(configDescriptor);
-  const manifestDescriptor = await addBlobBytes(paths, canonicalJson(manifest), MediaType.ociManifest);
+  const manifestDescriptor = await addBlobBytes(paths, documentBytes(manifest), MediaType.ociManifest);
   await tx.step("manifest-written");
   const index = await readIndex(paths);
   await writeIndex(paths, moveTag(index, name, tag, manifestDescriptor, new Date().toISOString()));

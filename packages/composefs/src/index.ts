@@ -18,6 +18,7 @@ export {
   Annotation,
   Descriptor,
   Digest,
+  documentBytes,
   LAYER_MEDIA_TYPES,
   MediaType,
   OciHistory,
@@ -31,7 +32,7 @@ export {
 } from "./oci-spec.js";
 export { DEFAULT_TAG, formatTagRef, type ImageRef, parseRef, parseTagRef } from "./refs.js";
 export type { RestoreReport } from "./restore.js";
-export { BackupManifest, jsonSchemas, MountRecord } from "./spec.js";
+export { BackupManifest, MountRecord } from "./spec.js";
 export { Store, type StoreOpenOptions } from "./store.js";
 export type { TagHistory } from "./tagops.js";
 export type { HistoryEntry } from "./tags.js";

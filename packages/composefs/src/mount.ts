@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
+  API_VERSION,
   failpoint,
   listMounts,
   type MountEntry,
@@ -85,7 +86,7 @@ export function planMount(
   const id = mountId(target);
   const dir = path.join(mountsDir(runDir), id);
   return {
-    apiVersion: "particle.dev/v1",
+    apiVersion: API_VERSION,
     kind: "StoreMount",
     id,
     target: path.resolve(target),

@@ -8,6 +8,14 @@ import { z } from "zod";
  * checks what it needs beyond the spec itself (sha256 digests, see `Sha256Digest`).
  */
 
+/**
+ * The bytes the toolkit writes for a JSON document: compact, fields in the order built, so that the
+ * same document always has the same digest.
+ */
+export function documentBytes(doc: unknown): Buffer {
+  return Buffer.from(JSON.stringify(doc), "utf8");
+}
+
 /** Media types of the OCI image spec and Particle's native layers. */
 export const MediaType = {
   ociManifest: "application/vnd.oci.image.manifest.v1+json",

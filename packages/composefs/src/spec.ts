@@ -1,3 +1,4 @@
+import { API_VERSION } from "@particle/runtime";
 import { z } from "zod";
 import { Sha256Digest } from "./oci-spec.js";
 
@@ -11,7 +12,7 @@ import { Sha256Digest } from "./oci-spec.js";
  * unmount, so that `unmount` and `cleanup` undo exactly this (also after a crash mid-mount).
  */
 export const MountRecord = z.object({
-  apiVersion: z.literal("particle.dev/v1"),
+  apiVersion: z.literal(API_VERSION),
   kind: z.literal("StoreMount"),
   id: z.string().regex(/^[a-f0-9]{16}$/),
   /** The overlay mount point. */
@@ -36,7 +37,7 @@ export type MountRecord = z.infer<typeof MountRecord>;
 
 /** A `backup` archive's own description, stored beside the OCI layout inside it. */
 export const BackupManifest = z.object({
-  apiVersion: z.literal("particle.dev/v1"),
+  apiVersion: z.literal(API_VERSION),
   kind: z.literal("StoreBackup"),
   createdAt: z.string(),
   /** "name:tag" refs whose current entry and history the archive holds. */

@@ -7,10 +7,10 @@ import { readPackageOwners } from "./chunk/dpkg.js";
 import { planChunks } from "./chunk/plan.js";
 import { withCleanup } from "./cleanup.js";
 import { ociError } from "./errors.js";
-import { canonicalJson, descriptorOf } from "./image/documents.js";
+import { descriptorOf } from "./image/documents.js";
 import { type LayerBlob, writeLayerBlob } from "./layer-blob.js";
 import { parseTransportRef, type TransportRef } from "./reference.js";
-import { ChunkAnnotation, type Descriptor, MediaType, type OciImageConfig } from "./spec.js";
+import { ChunkAnnotation, type Descriptor, documentBytes, MediaType, type OciImageConfig } from "./spec.js";
 import { connect } from "./stream.js";
 import { byteCounter, type Compression } from "./tar/compress.js";
 import type { TarEntry } from "./tar/entry.js";
@@ -204,7 +204,7 @@ export async function exportImage(
         files.set(blob.digest, blob.file);
         packages.push(pkgs);
       }
-      configBytes = canonicalJson(
+      configBytes = documentBytes(
         ociConfig(
           info,
           converted.map((c) => c.blob.diffId),
@@ -219,7 +219,7 @@ export async function exportImage(
       }
     }
     const configDesc = descriptorOf(configBytes, MediaType.ociConfig);
-    const manifest = canonicalJson({
+    const manifest = documentBytes({
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
       config: configDesc,

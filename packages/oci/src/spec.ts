@@ -13,6 +13,7 @@ export {
   Annotation,
   Descriptor,
   Digest,
+  documentBytes,
   LAYER_MEDIA_TYPES,
   MediaType,
   OciHistory,

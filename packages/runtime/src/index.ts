@@ -75,4 +75,4 @@ export {
 } from "./mount.js";
 export { ociArchitecture } from "./platform.js";
 export { type ProcessFiles, processFiles } from "./processes.js";
-export { TransactionRecord } from "./spec.js";
+export { API_VERSION, TransactionRecord } from "./spec.js";

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { Annotation, type ImageInfo, layerFormatOf } from "@particle/composefs";
 import {
+  API_VERSION,
   fsyncDir,
   pathExists,
   renameDurable,
@@ -12,13 +13,7 @@ import {
 } from "@particle/runtime";
 import { findKernels, installKernel } from "../boot/kernel.js";
 import { BootcErrors } from "../errors.js";
-import {
-  API_VERSION,
-  type DeploymentLayer,
-  DeploymentOrigin,
-  StagedDeployment,
-  StaterootName,
-} from "../spec.js";
+import { type DeploymentLayer, DeploymentOrigin, StagedDeployment, StaterootName } from "../spec.js";
 import { withImage } from "../sysroot/image-mount.js";
 import { deploymentRef } from "../sysroot/layout.js";
 import type { Sysroot } from "../sysroot/sysroot.js";

@@ -16,11 +16,6 @@ import {
 
 /** Building and parsing the JSON documents of an image (pure). */
 
-/** The bytes we write for a document: compact JSON, fields in the order built (reproducible digests). */
-export function canonicalJson(doc: unknown): Buffer {
-  return Buffer.from(JSON.stringify(doc), "utf8");
-}
-
 export function descriptorOf(
   bytes: Uint8Array,
   mediaType: string,
