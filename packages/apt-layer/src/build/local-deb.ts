@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
-import { bindMount, fromSystemError, isParticleError } from "@particle/runtime";
+import { bindMount, fromSystemError, isParticleError, parseDeb822 } from "@particle/runtime";
 import type { BuildEnvironment } from "../build-env/environment.js";
-import { parseDeb822 } from "../debian/dpkg-status.js";
 import { localDebInvalid } from "../errors.js";
 import { LocalPackageRecord } from "../spec.js";
 

@@ -1,6 +1,6 @@
+import type { InstalledPackage } from "@particle/runtime";
 import { labelInvalid } from "../errors.js";
 import { LABELS, LocalPackageRecord } from "../spec.js";
-import type { InstalledPackage } from "./dpkg-status.js";
 import { compareDebianVersions } from "./version.js";
 
 /**
