@@ -27,9 +27,16 @@ const RELEASES = [
   { suite: "trixie", node: /^v20\./ },
 ] as const;
 
+/** A first run builds the rootfs with mmdebstrap (about 90 s idle, 10 minutes at load 35); the cache lock waits 30. */
+const ROOTFS_TIMEOUT_MS = 35 * 60_000;
+
 describe.each(RELEASES)("bundled CLIs on $suite's own Node.js", ({ suite, node }) => {
+  let base: string;
+  beforeAll(async () => {
+    base = await debianRootfs({ suite, include: ["nodejs"] });
+  }, ROOTFS_TIMEOUT_MS);
+
   it("run --help and --version with the distribution's nodejs package inside a Debian chroot", async () => {
-    const base = await debianRootfs({ suite, include: ["nodejs"] });
     const dir = await scratchDir(`node-${suite}`);
     const root = path.join(dir, "root");
     for (const d of ["root", "upper", "work"]) await fs.mkdir(path.join(dir, d));
