@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { pathExists, run, sha256Hex, withLock } from "@particle/runtime";
+import { pathExists, run, sha256Hex, unmountAll, withLock } from "@particle/runtime";
 
 /** Cached across runs (and CI steps) by the inputs that define the tree. */
 export const CACHE_ROOT = process.env.PARTICLE_TEST_CACHE ?? "/var/cache/particle-tests";
@@ -42,6 +42,8 @@ export async function debianRootfs(spec: RootfsSpec = {}): Promise<string> {
     async () => {
       if (await pathExists(path.join(dir, "etc/os-release"))) return dir;
       const temp = `${dir}.partial`;
+      // An mmdebstrap killed with its test (a timeout) leaves /proc, /sys and /dev mounted in its tree.
+      await unmountAll(temp, { lazy: true });
       await fs.rm(temp, { recursive: true, force: true });
       const args = [`--variant=${variant}`, "--quiet"];
       if (include.length > 0) args.push(`--include=${include.join(",")}`);
