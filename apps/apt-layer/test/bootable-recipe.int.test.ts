@@ -16,8 +16,8 @@ const REPO = path.resolve(__dirname, "../../..");
 const APT_LAYER = path.join(REPO, "apps/apt-layer/dist/apt-layer.mjs");
 const BOOTC = path.join(REPO, "apps/particle-bootc/dist/particle-bootc.mjs");
 const RECIPE = path.join(REPO, "recipes/minimal-server.yaml");
-/** A cold compose took 18 minutes at nice 19 on 2 cores at load 30; 3x that as the hang guard. */
-const BUILD_TIMEOUT_MS = 55 * 60_000;
+/** This test took 20.5 minutes (a cold compose 18) on 2 cores at load 25-37; 3x that as the hang guard. */
+const BUILD_TIMEOUT_MS = 60 * 60_000;
 
 let dir: string;
 let env: Record<string, string>;
@@ -131,7 +131,8 @@ describe("the bootable minimal-server recipe", () => {
 
       const again = JSON.parse((await compose(RECIPE, "--json")).stdout);
       expect(again.steps.every((s: { cached: boolean }) => s.cached)).toBe(true);
-      expect(again.manifestDigest).toBe(result.manifestDigest);
+      // The same layers (the recipe's tag is committed again, a new manifest with its own time).
+      expect(again.steps).toEqual(result.steps.map((s: object) => ({ ...s, cached: true })));
     },
     BUILD_TIMEOUT_MS,
   );
