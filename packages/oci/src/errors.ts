@@ -46,6 +46,10 @@ const catalogue = {
     exit: "invalidInput",
     hint: 'Device nodes are not allowed here; pass devices: "allow" only for trusted OS images.',
   },
+  TAR_XATTR_INVALID: {
+    exit: "invalidInput",
+    hint: "Extended attribute names must be user.*, trusted.*, security.* or system.posix_acl_access/default followed by printable ASCII; the archive is malformed or hostile.",
+  },
   TAR_UNSUPPORTED_TYPE: {
     exit: "invalidInput",
     hint: "Only files, directories, symlinks, hardlinks, devices and fifos can be stored in a layer.",

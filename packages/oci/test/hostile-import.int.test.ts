@@ -1,67 +1,20 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { gzipSync } from "node:zlib";
 import { Store } from "@particle/composefs";
-import { sha256Hex } from "@particle/runtime";
 import { destroyScratch, requireRoot, scratchDir } from "@particle/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { importImage, MediaType, OciLayoutDir } from "../src/index.js";
-import { dir as dirEntry, file, makeTar, symlink, zeroBomb } from "./fixtures/archives.js";
-
-interface LayoutSpec {
-  readonly layers: readonly Buffer[];
-  readonly mediaType?: string;
-  readonly diffIds?: readonly string[];
-  /** Changes a stored layer blob after its descriptor was written. */
-  readonly tamper?: (blob: Buffer) => Buffer;
-  readonly manifestBytes?: Buffer;
-}
-
-/** Writes a one-image OCI layout from raw layer bytes (gzip-compressed as given). */
-async function makeLayout(root: string, spec: LayoutSpec): Promise<string> {
-  const layout = await OciLayoutDir.open(root, { create: true });
-  const descs = [];
-  for (const tar of spec.layers) {
-    const blob = gzipSync(tar);
-    const stored = await layout.putBlob(Readable.from([blob]));
-    if (spec.tamper) await fs.writeFile(layout.blobPath(stored.digest), spec.tamper(blob));
-    descs.push({ mediaType: spec.mediaType ?? MediaType.ociLayerGzip, ...stored });
-  }
-  const config = await layout.putJson(
-    {
-      architecture: "amd64",
-      os: "linux",
-      rootfs: { type: "layers", diff_ids: spec.diffIds ?? spec.layers.map((t) => `sha256:${sha256Hex(t)}`) },
-    },
-    MediaType.ociConfig,
-  );
-  const manifest = spec.manifestBytes
-    ? await layout.putBytes(spec.manifestBytes, MediaType.ociManifest)
-    : await layout.putJson(
-        { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: descs },
-        MediaType.ociManifest,
-      );
-  await layout.setRef(manifest, "t");
-  return `oci:${root}:t`;
-}
-
-async function storeState(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const name of (await fs.readdir(dir)).sort()) {
-      const p = path.join(dir, name);
-      const stat = await fs.lstat(p);
-      if (stat.isDirectory()) await walk(p);
-      else
-        out.push(
-          `${path.relative(root, p)} ${stat.size} ${stat.isFile() ? sha256Hex(await fs.readFile(p)) : ""}`,
-        );
-    }
-  };
-  await walk(root);
-  return out;
-}
+import { importImage, inspectImage, MediaType, OciLayoutDir } from "../src/index.js";
+import { dir as dirEntry, file, hostileXattrNames, makeTar, symlink, zeroBomb } from "./fixtures/archives.js";
+import {
+  type LayoutSpec,
+  makeDockerArchive,
+  makeLayout,
+  makeOciArchive,
+  makeVictim,
+  storeState,
+  victimState,
+} from "./helpers/hostile.js";
 
 describe("importing hostile images leaves the store unchanged", () => {
   let dir: string;
@@ -74,9 +27,9 @@ describe("importing hostile images leaves the store unchanged", () => {
   afterAll(async () => dir && destroyScratch(dir));
 
   it("imports a well-formed small image (the control case)", async () => {
-    const ref = await makeLayout(path.join(dir, "good"), {
+    const ref = `oci:${await makeLayout(path.join(dir, "good"), {
       layers: [await makeTar([dirEntry("etc"), file("etc/hostname", "ok\n")])],
-    });
+    })}:t`;
     const result = await importImage(store, ref, "good:1", { workDir: path.join(dir, "work") });
     expect(result.layers).toHaveLength(1);
   });
@@ -135,7 +88,7 @@ describe("importing hostile images leaves the store unchanged", () => {
     ],
   ])("%s", async (name, build, code) => {
     const before = await storeState(store.root);
-    const ref = await makeLayout(path.join(dir, name.replace(/\W+/g, "-")), await build());
+    const ref = `oci:${await makeLayout(path.join(dir, name.replace(/\W+/g, "-")), await build())}:t`;
     await expect(
       importImage(store, ref, "evil:1", { workDir: path.join(dir, "work") }),
     ).rejects.toMatchObject({ code });
@@ -172,5 +125,124 @@ describe("importing hostile images leaves the store unchanged", () => {
       }),
     ).rejects.toMatchObject({ code: "DECOMPRESSION_LIMIT" });
     expect(await storeState(store.root)).toEqual(before);
+  });
+});
+
+/** A hostile input: where it is built, what reads it (import or inspect), the code it must fail with. */
+interface HostileCase {
+  readonly name: string;
+  readonly op: "import" | "inspect";
+  readonly code: string;
+  /** Builds the input below `at` and returns its reference; `victim` is a host file to aim at. */
+  build(at: string, victim: string): Promise<string>;
+}
+
+type Items = Parameters<typeof makeTar>[0];
+
+/** The same layer on the three local surfaces, read by import; the layer may aim at the victim. */
+function onEverySurface(
+  name: string,
+  code: string,
+  layer: (victim: string) => Promise<Buffer>,
+): HostileCase[] {
+  return [
+    {
+      name: `oci: ${name}`,
+      op: "import",
+      code,
+      build: async (at, victim) => `oci:${await makeLayout(at, { layers: [await layer(victim)] })}:t`,
+    },
+    {
+      name: `oci-archive: ${name}`,
+      op: "import",
+      code,
+      build: async (at, victim) =>
+        `oci-archive:${await makeOciArchive(`${at}.tar`, await makeLayout(at, { layers: [await layer(victim)] }))}:t`,
+    },
+    {
+      name: `docker-archive: ${name}`,
+      op: "import",
+      code,
+      build: async (at, victim) =>
+        `docker-archive:${await makeDockerArchive(`${at}.tar`, [await layer(victim)])}`,
+    },
+  ];
+}
+
+/** Archives whose members are edited (hostile members), read by inspect: it writes only scratch. */
+function onArchiveMembers(
+  name: string,
+  code: string,
+  edit: (items: Items, victim: string) => Items,
+): HostileCase[] {
+  const layer = () => makeTar([file("a", "1")]);
+  return [
+    {
+      name: `oci-archive member: ${name}`,
+      op: "inspect",
+      code,
+      build: async (at, victim) =>
+        `oci-archive:${await makeOciArchive(`${at}.tar`, await makeLayout(at, { layers: [await layer()] }), (i) => edit(i, victim))}:t`,
+    },
+    {
+      name: `docker-archive member: ${name}`,
+      op: "inspect",
+      code,
+      build: async (at, victim) =>
+        `docker-archive:${await makeDockerArchive(`${at}.tar`, [await layer()], (i) => edit(i, victim))}`,
+    },
+  ];
+}
+
+/** Sets fields on the member holding the image's index (index.json or manifest.json). */
+const onIndexMember = (items: Items, fields: Partial<Items[number][0]>): Items =>
+  items.map(([e, b]) =>
+    e.path === "index.json" || e.path === "manifest.json" ? [{ ...e, ...fields }, b] : [e, b],
+  );
+
+const VICTIM = "@VICTIM@";
+const aim = (text: string, victim: string) => text.replace(VICTIM, victim);
+
+const hostileCases: HostileCase[] = [
+  // 1. xattr names: never a text format, only known namespaces and printable names.
+  ...hostileXattrNames(VICTIM).flatMap(([name, xattr, value]) => [
+    ...onEverySurface(name, "TAR_XATTR_INVALID", (victim) =>
+      makeTar([file("etc/motd", "hello\n", { xattrs: { [aim(xattr, victim)]: value } })]),
+    ),
+    ...onArchiveMembers(name, "TAR_XATTR_INVALID", (items, victim) =>
+      onIndexMember(items, { xattrs: { [aim(xattr, victim)]: value } }),
+    ),
+  ]),
+];
+
+describe("hostile inputs on every surface fail cleanly and change nothing outside scratch space", () => {
+  let dir: string;
+  let store: Store;
+  let victim: string;
+  beforeAll(async () => {
+    requireRoot();
+    dir = await scratchDir("oci-hostile-surfaces", { scope: "manual" });
+    store = await Store.open(path.join(dir, "store"), { create: true, runDir: path.join(dir, "run") });
+    victim = await makeVictim(dir);
+  });
+  afterAll(async () => dir && destroyScratch(dir));
+
+  it.each(hostileCases.map((c) => [c.name, c] as const))("%s", async (name, c) => {
+    const work = path.join(dir, "work");
+    const before = { store: await storeState(store.root), victim: await victimState(victim) };
+    const ref = await c.build(path.join(dir, "inputs", name.replace(/\W+/g, "-")), victim);
+    const outcome =
+      c.op === "import"
+        ? importImage(store, ref, "evil:1", { workDir: work })
+        : inspectImage(ref, { workDir: work });
+    const error = await outcome.then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message?: string },
+    );
+    expect(await victimState(victim)).toEqual(before.victim);
+    expect(await storeState(store.root)).toEqual(before.store);
+    expect({ code: error?.code }).toEqual({ code: c.code });
+    expect(error?.message).not.toContain("root-only-secret-content");
+    expect(await fs.readdir(work).catch(() => [])).toEqual([]);
   });
 });

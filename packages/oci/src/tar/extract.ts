@@ -2,7 +2,7 @@ import { constants, promises as fs } from "node:fs";
 import path from "node:path";
 import { fromSystemError, ParticleError, run } from "@particle/runtime";
 import { ociError } from "../errors.js";
-import { isOverlayWhiteout, symlinkEscapes, type TarEntry } from "./entry.js";
+import { checkXattr, isOverlayWhiteout, symlinkEscapes, type TarEntry } from "./entry.js";
 import { type TarItem, tarStreamError } from "./read.js";
 
 export interface ExtractOptions {
@@ -29,15 +29,6 @@ interface DirMeta {
   uid: number;
   gid: number;
   mtime: number;
-}
-
-/** Escapes a path for setfattr's --restore format (octal for bytes outside printable ASCII). */
-function escapeFattrPath(p: string): string {
-  return [...Buffer.from(p, "utf8")]
-    .map((b) =>
-      b < 0x21 || b > 0x7e || b === 0x5c ? `\\${b.toString(8).padStart(3, "0")}` : String.fromCharCode(b),
-    )
-    .join("");
 }
 
 /**
@@ -231,21 +222,50 @@ export async function extractTar(
   return { entries, bytes };
 }
 
-/** Sets every collected xattr in one setfattr run (Node has no xattr API); never follows symlinks. */
+/** Arguments per setfattr run: well below ARG_MAX. */
+const SETFATTR_ARG_BYTES = 64 * 1024;
+
+/**
+ * Sets every collected xattr with setfattr, one run per (name, value) and batch of files: names
+ * and values are arguments, never a text format a name could break out of; `-h` never follows a
+ * symlink, and every path is relative to the extraction root (whose directories were all created
+ * here, so no component on the way is a symlink). Node has no xattr API.
+ */
 async function applyXattrs(root: string, xattrs: Map<string, Record<string, Buffer>>): Promise<void> {
-  if (xattrs.size === 0) return;
-  const lines: string[] = [];
+  const groups = new Map<string, { name: string; value: Buffer; paths: string[] }>();
   for (const [p, attrs] of xattrs) {
-    lines.push(`# file: ${escapeFattrPath(p)}`);
-    for (const [name, value] of Object.entries(attrs)) lines.push(`${name}=0x${value.toString("hex")}`);
-    lines.push("");
+    for (const [name, value] of Object.entries(attrs)) {
+      checkXattr(p, name, value);
+      const key = `${name}=${value.toString("hex")}`;
+      const group = groups.get(key) ?? { name, value, paths: [] };
+      group.paths.push(p);
+      groups.set(key, group);
+    }
   }
-  try {
-    await run("setfattr", ["-h", "--restore=-"], { cwd: root, input: `${lines.join("\n")}\n` });
-  } catch (error) {
-    throw ociError("XATTR_FAILED", "setting extended attributes failed", {
-      cause: error,
-      context: { path: root },
-    });
+  for (const { name, value, paths } of groups.values()) {
+    const fixed = ["-h", "-n", name, "-v", `0x${value.toString("hex")}`, "--"];
+    let batch: string[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      try {
+        await run("setfattr", [...fixed, ...batch], { cwd: root });
+      } catch (error) {
+        throw ociError("XATTR_FAILED", `setting extended attribute ${name} failed`, {
+          cause: error,
+          context: { path: root },
+        });
+      }
+      batch = [];
+      bytes = 0;
+    };
+    for (const p of paths) {
+      // "./" keeps a name that starts with "-" from reading as an option.
+      const arg = p === "" ? "." : `./${p}`;
+      if (bytes + arg.length > SETFATTR_ARG_BYTES) await flush();
+      batch.push(arg);
+      bytes += arg.length + 1;
+    }
+    await flush();
   }
 }

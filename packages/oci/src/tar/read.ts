@@ -1,7 +1,7 @@
 import { finished, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { ociError } from "../errors.js";
-import { type EntryType, normalizeEntryPath, type TarEntry } from "./entry.js";
+import { checkXattr, type EntryType, normalizeEntryPath, type TarEntry } from "./entry.js";
 import { parsePaxRecords, XATTR_PREFIX } from "./pax.js";
 
 export interface TarItem {
@@ -79,8 +79,12 @@ function toEntry(header: tar.Header): TarEntry {
   }
   const records = (header.pax as PaxObject | undefined)?.[RECORDS];
   const xattrs: Record<string, Buffer> = {};
-  for (const [key, value] of records ?? [])
-    if (key.startsWith(XATTR_PREFIX)) xattrs[key.slice(XATTR_PREFIX.length)] = value;
+  for (const [key, value] of records ?? []) {
+    if (!key.startsWith(XATTR_PREFIX)) continue;
+    const name = key.slice(XATTR_PREFIX.length);
+    checkXattr(header.name, name, value);
+    xattrs[name] = value;
+  }
   const linkname = header.linkname ?? undefined;
   return {
     path: normalizeEntryPath(header.name),
