@@ -92,6 +92,18 @@ const catalogue = {
     exit: "invalidInput",
     hint: "The JSON document is malformed or not of the expected kind.",
   },
+  DOCUMENT_TOO_LARGE: {
+    exit: "invalidInput",
+    hint: "JSON documents of an image are small; a larger one is malformed or hostile (the limits are listed in SECURITY.md).",
+  },
+  INPUT_NOT_REGULAR: {
+    exit: "invalidInput",
+    hint: "Image layouts and archives hold regular files; a device, FIFO or directory in their place is malformed or hostile input.",
+  },
+  INPUT_SYMLINK_ESCAPE: {
+    exit: "invalidInput",
+    hint: "A symlink inside the layout or archive points outside it (or is absolute); the input is hostile, or was copied with its links kept: copy it with links resolved.",
+  },
   DIGEST_INVALID: { exit: "invalidInput", hint: "Digests look like sha256:<64 hex digits>." },
   LAYOUT_INVALID: {
     exit: "invalidInput",

@@ -28,18 +28,29 @@ export function descriptorOf(
   return { mediaType, digest: `sha256:${sha256Hex(bytes)}`, size: bytes.length, ...extra };
 }
 
+/**
+ * Parses JSON from outside, as DOCUMENT_INVALID on failure. The message gives the position only:
+ * V8's own message quotes the text, and the text may be a file the input pointed at.
+ */
+export function parseJson(bytes: Uint8Array | string, what: string): unknown {
+  try {
+    return JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw ociError(
+      "DOCUMENT_INVALID",
+      `${what} is not valid JSON${position ? ` (at byte ${position})` : ""}`,
+    );
+  }
+}
+
 /** Parses JSON from outside with a schema, as DOCUMENT_INVALID on failure. */
 export function parseDocument<S extends z.ZodType>(
   schema: S,
   bytes: Uint8Array | string,
   what: string,
 ): z.infer<S> {
-  let value: unknown;
-  try {
-    value = JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
-  } catch (error) {
-    throw ociError("DOCUMENT_INVALID", `${what} is not valid JSON`, { cause: error });
-  }
+  const value = parseJson(bytes, what);
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];

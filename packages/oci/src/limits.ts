@@ -1,0 +1,37 @@
+/**
+ * Every limit on untrusted input (images, archives, registries), in one place; SECURITY.md and the
+ * README list them with their reasons. Documents are read whole into memory, so each has a cap;
+ * blobs stream and are bounded by their descriptor's size instead.
+ */
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const LIMITS = {
+  /** A manifest or index (containers/image allows 4 MiB, iolimits.MaxManifestBodySize). */
+  manifestBytes: 4 * MiB,
+  /** An image config (containers/image: 4 MiB, MaxConfigBodySize). */
+  configBytes: 4 * MiB,
+  /** A layout's index.json (it lists every tag: as large as a manifest may be). */
+  layoutIndexBytes: 4 * MiB,
+  /** A layout's oci-layout marker (`{"imageLayoutVersion":"1.0.0"}`). */
+  layoutMarkerBytes: 4 * KiB,
+  /** A docker-archive's manifest.json (containers/image: 1 MiB, MaxTarFileManifestSize). */
+  dockerArchiveManifestBytes: 1 * MiB,
+  /** A registry's error body; only its codes are shown (containers/image: 1 MiB). */
+  errorBodyBytes: 1 * MiB,
+  /** A token service's answer (containers/image: 1 MiB, MaxAuthTokenBodySize). */
+  tokenBodyBytes: 1 * MiB,
+  /** A tag list page. */
+  tagListBytes: 4 * MiB,
+  /**
+   * Layers in one image. Each layer is a loop device and an overlayfs lower directory: the kernel
+   * stacks at most 500 (OVL_MAX_STACK) and the mount data is one page, so 128 (Docker's overlay2
+   * limit) leaves room for a layer's own upper and a writable layer on top.
+   */
+  layersPerImage: 128,
+  /** Indexes nested inside indexes before an image manifest must come. */
+  indexDepth: 3,
+  /** Symlinks followed (inside the input) to reach one file of a layout or archive (Linux: 40). */
+  symlinkHops: 40,
+} as const;
