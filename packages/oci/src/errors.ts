@@ -144,6 +144,18 @@ const catalogue = {
     exit: "unavailable",
     hint: "Check the host name, port and network; for a plain-HTTP registry add it to registry.insecure.",
   },
+  REGISTRY_TIMEOUT: {
+    exit: "unavailable",
+    hint: "The registry stopped answering (or answers too slowly); check the network and retry later.",
+  },
+  REGISTRY_RESPONSE_INVALID: {
+    exit: "failure",
+    hint: "The registry's answer is malformed, compressed where it must not be, or larger than allowed; the registry is broken or hostile.",
+  },
+  REGISTRY_CREDENTIALS_REFUSED: {
+    exit: "permission",
+    hint: "Credentials are only sent to the registry's own host and to its token service over HTTPS (or to loopback and registry.insecure hosts); ask the registry's operator to fix its token realm.",
+  },
   REGISTRY_INSECURE_REFUSED: {
     exit: "usage",
     hint: "Plain HTTP is only used for loopback or hosts listed in registry.insecure (particle config set registry.insecure HOST:PORT).",

@@ -35,3 +35,36 @@ export const LIMITS = {
   /** Symlinks followed (inside the input) to reach one file of a layout or archive (Linux: 40). */
   symlinkHops: 40,
 } as const;
+
+/** Waits on a registry (`RegistryClientOptions.timeouts` overrides each, tests use short ones). */
+export interface RegistryTimeouts {
+  /** TCP and TLS connect. */
+  readonly connectMs: number;
+  /** No byte at all (response headers, or body) for this long fails the request. */
+  readonly idleMs: number;
+  /** A body slower than `lowSpeedBytes` per `lowSpeedWindowMs` fails (curl's --speed-limit/--speed-time). */
+  readonly lowSpeedBytes: number;
+  readonly lowSpeedWindowMs: number;
+  /** A whole document (manifest, token, error body, tag list) must arrive within this. */
+  readonly documentMs: number;
+  /** Tries of a GET or HEAD (and of a blob download, resumed with Range) on 5xx, reset or timeout. */
+  readonly attempts: number;
+  /** Wait before the first retry; doubled for each next one. */
+  readonly backoffMs: number;
+  /** After this long without progress, say what is awaited (a warning on stderr). */
+  readonly noticeMs: number;
+}
+
+export const REGISTRY_TIMEOUTS: RegistryTimeouts = {
+  connectMs: 30_000,
+  idleMs: 60_000,
+  lowSpeedBytes: 1024,
+  lowSpeedWindowMs: 60_000,
+  documentMs: 300_000,
+  attempts: 4,
+  backoffMs: 1_000,
+  noticeMs: 10_000,
+};
+
+/** Redirects followed by one GET or HEAD. */
+export const MAX_REDIRECTS = 5;
