@@ -126,6 +126,10 @@ const catalogue = {
     exit: "usage",
     hint: "--max-layers must be at least 2 (one package layer and the final layer).",
   },
+  IMAGE_TOO_MANY_LAYERS: {
+    exit: "invalidInput",
+    hint: "An image may have at most 128 layers (overlayfs stacks each as a loop-mounted lower layer); rebuild it with fewer (e.g. a chunked export with --max-layers).",
+  },
   // Registries.
   REGISTRY_UNAUTHORIZED: { exit: "permission", hint: "Log in first: particle login HOST" },
   REGISTRY_DENIED: {

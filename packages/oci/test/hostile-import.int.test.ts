@@ -269,6 +269,13 @@ const replaceMember = (
 const isIndex = (p: string) => p === "index.json" || p === "manifest.json";
 const isLayerBlob = (p: string) => /^blobs\/sha256\/|^layer0\/layer\.tar$/.test(p) && !p.endsWith("/");
 
+/** Descriptors of 5000 layers that do not exist: nothing may try to read them. */
+const THOUSANDS_OF_LAYERS = Array.from({ length: 5000 }, (_, i) => ({
+  mediaType: MediaType.ociLayerGzip,
+  digest: `sha256:${i.toString(16).padStart(64, "0")}`,
+  size: 1000,
+}));
+
 const hostileCases: HostileCase[] = [
   // 1. xattr names: never a text format, only known namespaces and printable names.
   ...hostileXattrNames(VICTIM).flatMap(([name, xattr, value]) => [
@@ -335,6 +342,36 @@ const hostileCases: HostileCase[] = [
     build: async (at, victim) =>
       `docker-archive:${await makeDockerArchive(`${at}.tar`, [await makeTar([file("a", "1")])], (items) =>
         replaceMember(items, (p) => p === "config.json", { type: "symlink", linkname: victim }),
+      )}`,
+  },
+  // 6. Layer count: refused from the manifest, before any layer is read.
+  {
+    name: "oci: a manifest with 5000 layers",
+    op: "import",
+    code: "IMAGE_TOO_MANY_LAYERS",
+    build: async (at) =>
+      `oci:${await makeLayout(at, { layers: [], layerDescriptors: THOUSANDS_OF_LAYERS })}:t`,
+  },
+  {
+    name: "oci-archive: a manifest with 5000 layers",
+    op: "inspect",
+    code: "IMAGE_TOO_MANY_LAYERS",
+    build: async (at) =>
+      `oci-archive:${await makeOciArchive(`${at}.tar`, await makeLayout(at, { layers: [], layerDescriptors: THOUSANDS_OF_LAYERS }))}:t`,
+  },
+  {
+    name: "docker-archive: a manifest.json with 5000 layers",
+    op: "inspect",
+    code: "IMAGE_TOO_MANY_LAYERS",
+    build: async (at) =>
+      `docker-archive:${await makeDockerArchive(`${at}.tar`, [await makeTar([file("a", "1")])], (items) =>
+        items.map(([e, b]) => {
+          if (e.path !== "manifest.json") return [e, b];
+          const list = JSON.parse(b.toString());
+          list[0].Layers = Array.from({ length: 5000 }, (_, i) => `missing${i}/layer.tar`);
+          const data = Buffer.from(JSON.stringify(list));
+          return [{ ...e, size: data.length }, data];
+        }),
       )}`,
   },
   {

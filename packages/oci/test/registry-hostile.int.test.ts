@@ -216,6 +216,23 @@ describe("pulling from a hostile registry fails in bounded time and memory, the 
       );
   });
 
+  it("refuses a manifest with 5000 layers before fetching any blob", async () => {
+    const image = stubImage(
+      [layer],
+      Array.from({ length: 5000 }, (_, i) => ({
+        mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+        digest: `sha256:${i.toString(16).padStart(64, "0")}`,
+        size: 1000,
+      })),
+    );
+    const stub = await startStubRegistry(image);
+    stubs.push(stub);
+    const before = await storeState(store.root);
+    await expect(pull(stub)).rejects.toMatchObject({ code: "IMAGE_TOO_MANY_LAYERS" });
+    expect(stub.requests.filter((r) => r.path.includes("/blobs/"))).toEqual([]);
+    expect(await storeState(store.root)).toEqual(before);
+  });
+
   it("says what it waits for when a registry hangs", async () => {
     const image = stubImage([layer]);
     const stub = await startStubRegistry(image, () => true);

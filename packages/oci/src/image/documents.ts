@@ -1,6 +1,7 @@
 import { ociArchitecture, sha256Hex } from "@particle/runtime";
 import type { z } from "zod";
 import { ociError } from "../errors.js";
+import { LIMITS } from "../limits.js";
 import {
   type Descriptor,
   DockerManifest,
@@ -76,12 +77,25 @@ export function parseImageManifest(bytes: Uint8Array, what: string): NormalizedM
   const kind = manifestKind(raw);
   if (kind === "oci-manifest" || kind === "docker-manifest") {
     const m = raw as OciManifest;
+    checkLayerCount(m.layers.length, what);
     return { config: m.config, layers: m.layers, annotations: m.annotations ?? {} };
   }
   throw ociError(
     "MEDIA_TYPE_UNSUPPORTED",
     `${what} is ${kind ?? "of an unknown kind"}, not an image manifest`,
   );
+}
+
+/** Refuses an image with more layers than can be stacked (LIMITS.layersPerImage), before anything is downloaded. */
+export function checkLayerCount(count: number, what: string): void {
+  if (count > LIMITS.layersPerImage)
+    throw ociError(
+      "IMAGE_TOO_MANY_LAYERS",
+      `${what} has ${count} layers, more than the ${LIMITS.layersPerImage} allowed`,
+      {
+        context: { layers: count, limit: LIMITS.layersPerImage },
+      },
+    );
 }
 
 export function parseConfig(bytes: Uint8Array): OciImageConfig {

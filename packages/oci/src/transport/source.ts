@@ -5,6 +5,7 @@ import { fromSystemError } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import type { NormalizedManifest } from "../image/documents.js";
 import {
+  checkLayerCount,
   descriptorOf,
   hostPlatform,
   parseConfig,
@@ -158,6 +159,7 @@ async function dockerArchiveSource(
         tag === undefined && list.length > 1 ? "AMBIGUOUS_IMAGE" : "IMAGE_NOT_FOUND",
         `${file} has no image ${tag ?? ""}`.trim(),
       );
+    checkLayerCount(entry.Layers.length, `${file} manifest.json`);
     const configFile = await member(entry.Config, "config");
     const configBytes = await readDocument(configFile, `${file} config`, LIMITS.configBytes);
     const configDesc = descriptorOf(configBytes, MediaType.dockerConfig);
