@@ -40,6 +40,9 @@ export function isOverlayWhiteout(entry: Pick<TarEntry, "type" | "devmajor" | "d
 export function normalizeEntryPath(raw: string, what: "path" | "hardlink" = "path"): string {
   if (raw.includes("\0"))
     throw ociError("TAR_PATH_INVALID", `tar entry name contains a NUL byte: ${JSON.stringify(raw)}`);
+  if (raw === "") throw ociError("TAR_PATH_INVALID", "a tar entry has an empty name");
+  // The root itself ("/", as `umoci insert … /` writes it): its metadata is the root's.
+  if (what === "path" && raw.split("/").every((p) => p === "" || p === ".")) return "";
   if (raw.startsWith("/")) {
     if (what === "hardlink")
       throw ociError("TAR_HARDLINK_ESCAPE", `hardlink target ${raw} is an absolute path`, {

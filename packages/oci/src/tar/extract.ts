@@ -3,6 +3,7 @@ import path from "node:path";
 import { fromSystemError, ParticleError, run } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import { checkXattr, isOverlayWhiteout, symlinkEscapes, type TarEntry } from "./entry.js";
+import { encodeName, isUtf8Name, pathBytes } from "./name.js";
 import { type TarItem, tarStreamError } from "./read.js";
 
 export interface ExtractOptions {
@@ -66,7 +67,14 @@ export async function extractTar(
   let entries = 0;
   let bytes = 0;
 
-  const abs = (p: string) => path.join(root, p);
+  const abs = (p: string) => pathBytes(root, p);
+  /** Runs a tool that takes the path as an argument: a name that is not UTF-8 is made under a plain temporary name, then renamed. */
+  const viaPlainName = async (p: string, make: (plain: string) => Promise<unknown>) => {
+    if (isUtf8Name(p)) return make(path.join(root, p));
+    const plain = path.join(root, `.particle-tmp-${entries}`);
+    await make(plain);
+    await fs.rename(plain, abs(p));
+  };
 
   const ensureParents = async (p: string) => {
     const parts = p.split("/");
@@ -98,8 +106,14 @@ export async function extractTar(
   for await (const { entry, body } of items) {
     const p = entry.path;
     if (p === "") {
-      // The root's own entry ("./"): its metadata belongs to whoever mounts the layer.
+      // The root's own entry ("./", or "/" as `umoci insert … /` writes it): its metadata is the root's.
       body.resume();
+      if (entry.type !== "directory")
+        throw ociError("TAR_PATH_INVALID", `the archive's root entry is a ${entry.type}, not a directory`);
+      dirs.set("", { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime });
+      if (Object.keys(entry.xattrs).length > 0) xattrs.set("", { ...xattrs.get(""), ...entry.xattrs });
+      entries++;
+      options.onEntry?.(entry);
       continue;
     }
     await ensureParents(p);
@@ -148,7 +162,7 @@ export async function extractTar(
               { context: { path: p, target: linkTarget } },
             );
           }
-          await fs.symlink(linkTarget, abs(p));
+          await fs.symlink(encodeName(linkTarget), abs(p));
           kinds.set(p, "symlink");
           await chown(p, entry);
           await fs.lutimes(abs(p), entry.mtime, entry.mtime);
@@ -184,16 +198,18 @@ export async function extractTar(
               );
             }
             const mode = `0${entry.mode.toString(8)}`;
-            await run("mknod", [
-              "-m",
-              mode,
-              abs(p),
-              entry.type === "char" ? "c" : "b",
-              String(entry.devmajor),
-              String(entry.devminor),
-            ]);
+            await viaPlainName(p, (target) =>
+              run("mknod", [
+                "-m",
+                mode,
+                target,
+                entry.type === "char" ? "c" : "b",
+                String(entry.devmajor),
+                String(entry.devminor),
+              ]),
+            );
           } else {
-            await run("mkfifo", ["-m", `0${entry.mode.toString(8)}`, abs(p)]);
+            await viaPlainName(p, (target) => run("mkfifo", ["-m", `0${entry.mode.toString(8)}`, target]));
           }
           kinds.set(p, "other");
           await chown(p, entry);
@@ -204,7 +220,7 @@ export async function extractTar(
     } catch (error) {
       const mapped = tarStreamError(error);
       if (mapped instanceof ParticleError) throw mapped;
-      throw fromSystemError(error, `extracting ${p}`, abs(p));
+      throw fromSystemError(error, `extracting ${p}`, path.join(root, p));
     }
     if (Object.keys(entry.xattrs).length > 0) xattrs.set(p, { ...xattrs.get(p), ...entry.xattrs });
     entries++;
@@ -213,7 +229,8 @@ export async function extractTar(
 
   await applyXattrs(root, xattrs);
   // Deepest first, so that setting a parent's time is not undone by its children.
-  const ordered = [...dirs.entries()].sort(([a], [b]) => b.split("/").length - a.split("/").length);
+  const depth = (p: string) => (p === "" ? 0 : p.split("/").length);
+  const ordered = [...dirs.entries()].sort(([a], [b]) => depth(b) - depth(a));
   for (const [p, meta] of ordered) {
     if (owners) await fs.lchown(abs(p), meta.uid, meta.gid);
     await fs.chmod(abs(p), meta.mode);
@@ -260,6 +277,19 @@ async function applyXattrs(root: string, xattrs: Map<string, Record<string, Buff
       bytes = 0;
     };
     for (const p of paths) {
+      if (!isUtf8Name(p)) {
+        // Not a valid argument: set it under a plain temporary name, then put the name back.
+        const plain = ".particle-xattr-tmp";
+        await fs.rename(pathBytes(root, p), path.join(root, plain));
+        try {
+          await run("setfattr", [...fixed, `./${plain}`], { cwd: root });
+        } catch (error) {
+          throw ociError("XATTR_FAILED", `setting extended attribute ${name} failed`, { cause: error });
+        } finally {
+          await fs.rename(path.join(root, plain), pathBytes(root, p));
+        }
+        continue;
+      }
       // "./" keeps a name that starts with "-" from reading as an option.
       const arg = p === "" ? "." : `./${p}`;
       if (bytes + arg.length > SETFATTR_ARG_BYTES) await flush();
