@@ -130,6 +130,10 @@ const catalogue = {
     exit: "invalidInput",
     hint: "An image may have at most 128 layers (overlayfs stacks each as a loop-mounted lower layer); rebuild it with fewer (e.g. a chunked export with --max-layers).",
   },
+  DESTINATION_INVALID: {
+    exit: "usage",
+    hint: "Export to a new or regular file (oci-archive:FILE) or a directory (oci:DIR); device nodes, FIFOs and the like are refused.",
+  },
   // Registries.
   REGISTRY_UNAUTHORIZED: { exit: "permission", hint: "Log in first: particle login HOST" },
   REGISTRY_DENIED: {
