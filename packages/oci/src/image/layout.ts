@@ -12,8 +12,8 @@ import {
 } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import { LIMITS } from "../limits.js";
-import { Annotation, type Descriptor, MediaType, OciIndex, OciLayout } from "../spec.js";
-import { canonicalJson, descriptorOf, parseDocument } from "./documents.js";
+import { Annotation, type Descriptor, documentBytes, MediaType, OciIndex, OciLayout } from "../spec.js";
+import { descriptorOf, parseDocument } from "./documents.js";
 import { readDocument, resolveInside } from "./input.js";
 import { checkDigest, openVerified, writeStreamAtomic } from "./verify.js";
 
@@ -34,7 +34,7 @@ export class OciLayoutDir {
           context: { path: layout.root },
         });
       await mkdirDurable(path.join(layout.root, "blobs", "sha256"));
-      await writeFileAtomic(marker, canonicalJson({ imageLayoutVersion: "1.0.0" } satisfies OciLayout));
+      await writeFileAtomic(marker, documentBytes({ imageLayoutVersion: "1.0.0" } satisfies OciLayout));
       if (!(await pathExists(path.join(layout.root, "index.json"))))
         await layout.writeIndex({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] });
       return layout;
@@ -92,7 +92,7 @@ export class OciLayoutDir {
   }
 
   async putJson(doc: unknown, mediaType: string): Promise<Descriptor> {
-    const bytes = canonicalJson(doc);
+    const bytes = documentBytes(doc);
     const desc = descriptorOf(bytes, mediaType);
     if (!(await this.hasBlob(desc))) await writeFileAtomic(this.blobPath(desc.digest), bytes);
     return desc;

@@ -4,7 +4,14 @@ import { ociError } from "../errors.js";
 import { descriptorOf } from "../image/documents.js";
 import { checkDigest, verifier } from "../image/verify.js";
 import { LIMITS, MAX_REDIRECTS, REGISTRY_TIMEOUTS, type RegistryTimeouts } from "../limits.js";
-import { type Descriptor, MediaType, RegistryErrorBody, TagList, TokenResponse } from "../spec.js";
+import {
+  type Descriptor,
+  DockerMediaType,
+  MediaType,
+  RegistryErrorBody,
+  TagList,
+  TokenResponse,
+} from "../spec.js";
 import { connect } from "../stream.js";
 import type { Credentials } from "./auth-file.js";
 import { parseChallenge } from "./challenge.js";
@@ -39,8 +46,8 @@ export interface RegistryClientOptions {
 const MANIFEST_ACCEPT = [
   MediaType.ociManifest,
   MediaType.ociIndex,
-  MediaType.dockerManifest,
-  MediaType.dockerManifestList,
+  DockerMediaType.manifest,
+  DockerMediaType.manifestList,
 ].join(", ");
 
 export function isLoopbackHost(host: string): boolean {

@@ -19,10 +19,11 @@ import { OciLayoutDir } from "../image/layout.js";
 import { checkDigest, hasher, openVerified } from "../image/verify.js";
 import { LIMITS } from "../limits.js";
 import { formatTransportRef, type TransportRef } from "../reference.js";
+import { checkAuthFile } from "../registry/auth-file.js";
 import {
   type Descriptor,
   DockerArchiveManifest,
-  MediaType,
+  DockerMediaType,
   manifestKind,
   type OciImageConfig,
   OciIndex,
@@ -162,7 +163,7 @@ async function dockerArchiveSource(
     checkLayerCount(entry.Layers.length, `${file} manifest.json`);
     const configFile = await member(entry.Config, "config");
     const configBytes = await readDocument(configFile, `${file} config`, LIMITS.configBytes);
-    const configDesc = descriptorOf(configBytes, MediaType.dockerConfig);
+    const configDesc = descriptorOf(configBytes, DockerMediaType.config);
     const layers: Descriptor[] = [];
     const files = new Map<string, string>([[configDesc.digest, configFile]]);
     for (const p of entry.Layers) {
@@ -174,7 +175,7 @@ async function dockerArchiveSource(
       for await (const chunk of input.handle.createReadStream({ autoClose: true }).pipe(h))
         if (head.length < 4) head = Buffer.concat([head, chunk as Buffer]);
       const mediaType =
-        sniffCompression(head) === "gzip" ? MediaType.dockerLayerGzip : MediaType.dockerLayerTar;
+        sniffCompression(head) === "gzip" ? DockerMediaType.layerGzip : DockerMediaType.layerTar;
       const desc = { mediaType, ...h.result() };
       layers.push(desc);
       files.set(desc.digest, layerFile);
@@ -234,6 +235,7 @@ async function registrySource(
 
 /** Opens an image for reading from any transport. */
 export async function openSource(ref: TransportRef, options: TransportOptions): Promise<ImageSource> {
+  await checkAuthFile(options.authFile);
   const name = formatTransportRef(ref);
   switch (ref.transport) {
     case "oci":
