@@ -93,6 +93,8 @@ export function send(request: HttpRequest, limits: RegistryTimeouts, notice?: No
         url,
         body,
         discard: () => {
+          // An unread body holds its socket (and the process) open; a generator never started has no finally to run.
+          res.resume();
           body.destroy();
         },
       });
