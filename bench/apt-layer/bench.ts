@@ -14,10 +14,10 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { importTree } from "../../packages/apt-layer/src/bootstrap.js";
+import { importTree } from "../../packages/apt-layer/src/build/bootstrap.js";
+import { layerPackages } from "../../packages/apt-layer/src/build/install.js";
 import type { AptLayerContext } from "../../packages/apt-layer/src/context.js";
-import { layerPackages } from "../../packages/apt-layer/src/install.js";
-import { openStore } from "../../packages/apt-layer/src/store.js";
+import { openStore } from "../../packages/apt-layer/src/image/store.js";
 import { bindMount, mount, mountOverlay, run, unmountAll } from "../../packages/runtime/src/index.js";
 import { debianRootfs } from "../../tooling/test-kit/src/rootfs.js";
 

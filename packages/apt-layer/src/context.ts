@@ -10,7 +10,7 @@ import {
 } from "@particle/runtime";
 import { type AuditRecord, appendAudit } from "./audit.js";
 import { rootRequired } from "./errors.js";
-import type { ImageStore } from "./store.js";
+import type { ImageStore } from "./image/store.js";
 import { type Caller, currentCaller } from "./tenants.js";
 
 /** Everything an apt-layer operation needs: the store, where its state lives, and who is asking. */

@@ -1,4 +1,3 @@
-export { missingPackages, type PlanAction, parseAptSimulation } from "./apt-plan.js";
 export {
   type AuditRecord,
   appendAudit,
@@ -9,24 +8,40 @@ export {
   verifyAuditLog,
   verifyAuditText,
 } from "./audit.js";
-export { type BootstrapDefaults, bootstrapImage, importTree, mmdebstrapArgs } from "./bootstrap.js";
+export { type BootstrapDefaults, bootstrapImage, importTree, mmdebstrapArgs } from "./build/bootstrap.js";
+export { type InstallRequest, layerPackages, storeRef } from "./build/install.js";
+export { type LayerRequest, type LayerResult, mergeRequests } from "./build/layer.js";
+export { type RebaseRequest, rebaseImage } from "./build/rebase.js";
 export { BuildEnvironment, type BuildEnvironmentOptions } from "./build-env/environment.js";
-export {
-  CACHE_IMAGE,
-  type ComposeOptions,
-  type ComposeResult,
-  composeRecipe,
-  type RecipeResolution,
-  resolveRecipe,
-  stepKey,
-} from "./compose.js";
 export {
   type AptLayerContext,
   DEFAULT_SOURCE_DATE_EPOCH,
   statePaths,
   withRecoveredState,
 } from "./context.js";
-export { type InstalledPackage, loadInstalledPackages, parseDeb822, parseDpkgStatus } from "./dpkg-status.js";
+export { missingPackages, type PlanAction, parseAptSimulation } from "./debian/apt-plan.js";
+export {
+  type InstalledPackage,
+  loadInstalledPackages,
+  parseDeb822,
+  parseDpkgStatus,
+} from "./debian/dpkg-status.js";
+export {
+  formatImageRef,
+  type ImageRef,
+  packageNameOf,
+  parseImageRef,
+  validatePackageSpecs,
+} from "./debian/names.js";
+export {
+  decodePackageList,
+  diffPackageLists,
+  encodePackageList,
+  type PackageDiff,
+  type PackageEntry,
+} from "./debian/package-list.js";
+export { buildSbom, type SpdxDocument } from "./debian/sbom.js";
+export { compareDebianVersions, parseDebianVersion } from "./debian/version.js";
 export { liveRootUnsupported } from "./errors.js";
 export {
   diffImages,
@@ -35,9 +50,9 @@ export {
   imagePackages,
   imageSbom,
   listImagePackages,
-} from "./inspect.js";
-export { type InstallRequest, layerPackages, storeRef } from "./install.js";
-export { type LayerRequest, type LayerResult, mergeRequests } from "./layer.js";
+} from "./image/inspect.js";
+export { ociExport, ociImport } from "./image/oci-bridge.js";
+export { type ImageInfo, type ImageStore, type OpenStoreOptions, openStore } from "./image/store.js";
 export {
   type DeployImage,
   type LiveCommitRequest,
@@ -49,28 +64,20 @@ export {
   liveInstall,
   liveRollback,
   liveStatus,
-} from "./live.js";
-export { type LiveTree, type RunningSystem, runningSystemTrees } from "./live-target.js";
-export {
-  formatImageRef,
-  type ImageRef,
-  packageNameOf,
-  parseImageRef,
-  validatePackageSpecs,
-} from "./names.js";
-export { ociExport, ociImport } from "./oci-bridge.js";
+} from "./live/overlay.js";
+export { type LiveTree, type RunningSystem, runningSystemTrees } from "./live/target.js";
 export { aptLayerDirs, bootstrapDefaults, ociTransportOptions, openAptLayer } from "./open.js";
 export {
-  decodePackageList,
-  diffPackageLists,
-  encodePackageList,
-  type PackageDiff,
-  type PackageEntry,
-} from "./package-list.js";
-export { type RebaseRequest, rebaseImage } from "./rebase.js";
-export { loadRecipe, parseRecipe, parseRecipeYaml } from "./recipe.js";
-export { type RecipeStep, recipeSteps, sourcesFile } from "./recipe-steps.js";
-export { buildSbom, type SpdxDocument } from "./sbom.js";
+  CACHE_IMAGE,
+  type ComposeOptions,
+  type ComposeResult,
+  composeRecipe,
+  type RecipeResolution,
+  resolveRecipe,
+  stepKey,
+} from "./recipe/compose.js";
+export { loadRecipe, parseRecipe, parseRecipeYaml } from "./recipe/load.js";
+export { type RecipeStep, recipeSteps, sourcesFile } from "./recipe/steps.js";
 export {
   API_VERSION,
   AuditEntry,
@@ -81,7 +88,6 @@ export {
   Recipe,
   TenantsFile,
 } from "./spec.js";
-export { type ImageInfo, type ImageStore, type OpenStoreOptions, openStore } from "./store.js";
 export {
   type Caller,
   currentCaller,
@@ -91,4 +97,3 @@ export {
   type TenantUsage,
   tenantUsage,
 } from "./tenants.js";
-export { compareDebianVersions, parseDebianVersion } from "./version.js";

@@ -1,8 +1,8 @@
 import path from "node:path";
 import type { Settings } from "@particle/config";
-import type { BootstrapDefaults } from "./bootstrap.js";
+import type { BootstrapDefaults } from "./build/bootstrap.js";
 import type { AptLayerContext } from "./context.js";
-import { openStore } from "./store.js";
+import { openStore } from "./image/store.js";
 
 /** Where apt-layer keeps its state and caches under the configured paths. */
 export function aptLayerDirs(settings: Settings): { stateDir: string; cacheDir: string } {

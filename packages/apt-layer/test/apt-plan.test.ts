@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { debPath } from "../src/apt.js";
-import { missingPackages, parseAptSimulation } from "../src/apt-plan.js";
+import { debPath } from "../src/build/apt.js";
+import { missingPackages, parseAptSimulation } from "../src/debian/apt-plan.js";
 
 const SIMULATION = `NOTE: This is only a simulation!
 Reading package lists...

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mmdebstrapArgs } from "../src/bootstrap.js";
-import { parseOsRelease } from "../src/os-release.js";
+import { mmdebstrapArgs } from "../src/build/bootstrap.js";
+import { parseOsRelease } from "../src/debian/os-release.js";
 
 const defaults = {
   mirror: "http://deb.debian.org/debian",

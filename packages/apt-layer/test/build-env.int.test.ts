@@ -3,9 +3,9 @@ import path from "node:path";
 import { mountsBelow } from "@particle/runtime";
 import { debianRootfs, requireRoot, scratchDir } from "@particle/test-kit";
 import { beforeAll, describe, expect, it } from "vitest";
-import { applyWithApt, aptUpdate, download, resolvePlan } from "../src/apt.js";
+import { applyWithApt, aptUpdate, download, resolvePlan } from "../src/build/apt.js";
+import { cleanUpper } from "../src/build/hygiene.js";
 import { BuildEnvironment } from "../src/build-env/environment.js";
-import { cleanUpper } from "../src/hygiene.js";
 import { SHARED_CACHE } from "./fixture.js";
 import { hostState } from "./host-state.js";
 

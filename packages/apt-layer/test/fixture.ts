@@ -1,8 +1,8 @@
 import path from "node:path";
 import { CACHE_ROOT, debianRootfs, scratchDir } from "@particle/test-kit";
-import { importTree } from "../src/bootstrap.js";
+import { importTree } from "../src/build/bootstrap.js";
 import type { AptLayerContext } from "../src/context.js";
-import { openStore } from "../src/store.js";
+import { openStore } from "../src/image/store.js";
 
 /** apt's lists and .debs are shared by every test run (they are caches, never part of a layer). */
 export const SHARED_CACHE = path.join(CACHE_ROOT, "apt-layer");

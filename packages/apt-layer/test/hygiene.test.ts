@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cleanUpper, parseGetfattr } from "../src/hygiene.js";
+import { cleanUpper, parseGetfattr } from "../src/build/hygiene.js";
 
 describe("parseGetfattr", () => {
   it("reads files and attribute names, unescaping octal in paths", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runningSystemTrees, sessionPaths } from "../src/live-target.js";
+import { runningSystemTrees, sessionPaths } from "../src/live/target.js";
 
 const system = {
   image: "sha256:0000000000000000000000000000000000000000000000000000000000000000",

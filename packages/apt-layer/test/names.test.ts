@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { packageNameOf, parseImageRef, validatePackageSpecs } from "../src/names.js";
+import { packageNameOf, parseImageRef, validatePackageSpecs } from "../src/debian/names.js";
 
 describe("package names", () => {
   it("accepts Debian names with an architecture or a version", () => {

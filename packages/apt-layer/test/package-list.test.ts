@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { mergeRequests } from "../src/layer.js";
-import { decodePackageList, diffPackageLists, encodePackageList, labelList } from "../src/package-list.js";
+import { mergeRequests } from "../src/build/layer.js";
+import {
+  decodePackageList,
+  diffPackageLists,
+  encodePackageList,
+  labelList,
+} from "../src/debian/package-list.js";
 import { LABELS } from "../src/spec.js";
 
 describe("package lists", () => {

@@ -2,11 +2,11 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { destroyScratch, requireRoot } from "@particle/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BootstrapDefaults } from "../src/bootstrap.js";
-import { composeRecipe, resolveRecipe } from "../src/compose.js";
+import type { BootstrapDefaults } from "../src/build/bootstrap.js";
 import type { AptLayerContext } from "../src/context.js";
-import { listImagePackages } from "../src/inspect.js";
-import { loadRecipe, parseRecipeYaml } from "../src/recipe.js";
+import { listImagePackages } from "../src/image/inspect.js";
+import { composeRecipe, resolveRecipe } from "../src/recipe/compose.js";
+import { loadRecipe, parseRecipeYaml } from "../src/recipe/load.js";
 import { layerFixture } from "./fixture.js";
 
 const RECIPES = path.resolve(__dirname, "../../../recipes");

@@ -3,9 +3,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fetchKey, resolveSources, stepKey } from "../src/compose.js";
-import { parseRecipeYaml } from "../src/recipe.js";
-import { recipeSteps, sourcesFile } from "../src/recipe-steps.js";
+import { fetchKey, resolveSources, stepKey } from "../src/recipe/compose.js";
+import { parseRecipeYaml } from "../src/recipe/load.js";
+import { recipeSteps, sourcesFile } from "../src/recipe/steps.js";
 
 const RECIPES = path.resolve(__dirname, "../../../recipes");
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildSbom } from "../src/sbom.js";
+import { buildSbom } from "../src/debian/sbom.js";
 
 describe("SPDX 2.3 SBOM", () => {
   const doc = buildSbom({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareDebianVersions, parseDebianVersion } from "../src/version.js";
+import { compareDebianVersions, parseDebianVersion } from "../src/debian/version.js";
 
 const sign = (n: number) => Math.sign(n);
 

@@ -1,10 +1,10 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { ifExists, pathExists, readFileIfExists } from "@particle/runtime";
+import { findKernels } from "./boot/kernel.js";
+import { STATE_DIRS, stateDirKind } from "./deploy/state-dirs.js";
 import { BootcErrors } from "./errors.js";
-import { findKernels } from "./kernel.js";
-import { STATE_DIRS, stateDirKind } from "./state-dirs.js";
-import type { DeployStore } from "./store.js";
+import type { DeployStore } from "./sysroot/store.js";
 
 /**
  * `container lint`: one table of named checks on an image tree, as bootc's lints. Fatal checks make

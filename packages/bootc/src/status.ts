@@ -1,6 +1,6 @@
-import { deploymentRef } from "./layout.js";
 import { API_VERSION, type BootcHost, type DeploymentOrigin, type DeploymentStatus } from "./spec.js";
-import type { Sysroot } from "./sysroot.js";
+import { deploymentRef } from "./sysroot/layout.js";
+import type { Sysroot } from "./sysroot/sysroot.js";
 
 function statusOf(origin: DeploymentOrigin): DeploymentStatus {
   return {

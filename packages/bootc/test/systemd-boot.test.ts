@@ -2,15 +2,15 @@ import { promises as fs, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type BootEntrySet, SysrootBootloader } from "../src/index.js";
 import {
   blsEntryId,
   blsFilesFor,
   newFileName,
   planEspFinish,
   renderSystemdBootLoaderConf,
-} from "../src/systemd-boot-entries.js";
-import { parseLoaderDevicePartUuid } from "../src/systemd-boot-host.js";
+} from "../src/boot/systemd-boot-entries.js";
+import { parseLoaderDevicePartUuid } from "../src/boot/systemd-boot-host.js";
+import { type BootEntrySet, SysrootBootloader } from "../src/index.js";
 import { deploymentOf, nextBoot, tryBoot } from "./support/systemd-boot-world.js";
 
 const entry = (deployment: string, sum = "k1") => ({

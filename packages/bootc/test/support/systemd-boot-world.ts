@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseBlsFileName } from "@particle/bootupd";
-import { cleanup } from "../../src/cleanup.js";
+import { cleanup } from "../../src/deploy/cleanup.js";
 import { markBootComplete, openSysroot, rollback, switchImage } from "../../src/index.js";
 
 /**

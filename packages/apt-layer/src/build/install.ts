@@ -1,0 +1,34 @@
+import type { AptLayerContext } from "../context.js";
+import { withTransaction } from "../context.js";
+import { formatImageRef, isDigestRef, parseImageRef, validatePackageSpecs } from "../debian/names.js";
+import { buildLayer, type LayerRequest, type LayerResult } from "./layer.js";
+
+export interface InstallRequest extends Omit<LayerRequest, "target" | "customize" | "base"> {
+  /** Base image (`NAME/TAG`, `NAME:TAG` or a manifest digest). */
+  readonly base: string;
+  /** New image (`NAME/TAG` or `NAME:TAG`). */
+  readonly target: string;
+}
+
+/** Normalises a user's base reference for the store (pure; validates it). */
+export function storeRef(ref: string): string {
+  return isDigestRef(ref) ? ref : formatImageRef(parseImageRef(ref));
+}
+
+/**
+ * `apt-layer BASE NEW PKG...`, `install` and `remove`: one transaction that installs and removes
+ * packages on a base image and commits the result as a new image. Names are validated and resolved
+ * with apt before anything is built.
+ */
+export async function layerPackages(ctx: AptLayerContext, request: InstallRequest): Promise<LayerResult> {
+  const install = validatePackageSpecs(request.install ?? []);
+  const remove = validatePackageSpecs(request.remove ?? []);
+  const base = storeRef(request.base);
+  const target = parseImageRef(request.target);
+  return withTransaction(
+    ctx,
+    "apt-layer.build",
+    { target: formatImageRef(target), base, install, remove },
+    (scope) => buildLayer(ctx, scope, { ...request, base, target, install, remove }),
+  );
+}
