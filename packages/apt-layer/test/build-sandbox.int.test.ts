@@ -6,7 +6,7 @@ import { isParticleError, mountsBelow, run } from "@particle/runtime";
 import { debianRootfs, requireRoot, scratchDir } from "@particle/test-kit";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BuildEnvironment } from "../src/build-env/environment.js";
-import { applyStep } from "../src/recipe-apply.js";
+import { applyStep } from "../src/recipe/apply.js";
 import { SHARED_CACHE } from "./fixture.js";
 
 /**
