@@ -90,7 +90,9 @@ export const RecipeScript = z
     run: z
       .string()
       .min(1)
-      .describe("A POSIX sh script run inside the image (in the build sandbox: no network, no daemons, few capabilities)."),
+      .describe(
+        "A POSIX sh script run inside the image (in the build sandbox: no network, no daemons, few capabilities).",
+      ),
   })
   .strict();
 

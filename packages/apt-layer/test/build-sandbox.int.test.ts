@@ -114,7 +114,9 @@ describe("build sandbox", () => {
         die "init_module: $err and no CAP_SYS_MODULE\\n" unless hex(substr($eff, -8)) & (1 << 16);
         print "ESCAPED (init_module: $err with CAP_SYS_MODULE)\\n";`),
     );
-    expect(stderr).toMatch(/init_module: (Operation not permitted|Function not implemented and no CAP_SYS_MODULE)/);
+    expect(stderr).toMatch(
+      /init_module: (Operation not permitted|Function not implemented and no CAP_SYS_MODULE)/,
+    );
   });
 
   it("refuses-writing-proc-sys", async () => {
