@@ -37,6 +37,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseDpkgStatus } from "../../packages/runtime/dist/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BUNDLES = {
@@ -252,17 +253,6 @@ function floorArgs(recipe, target, archives, debconfFile) {
   return ["--mode=root", ...args, "--", boot.suite, target, ...sources];
 }
 
-/** name:arch of every installed package in a dpkg status file (pure). */
-function installedPackages(status) {
-  return status
-    .split("\n\n")
-    .filter((stanza) => /^Status: install ok installed$/m.test(stanza))
-    .map((stanza) => {
-      const field = (name) => new RegExp(`^${name}: (.*)$`, "m").exec(stanza)?.[1];
-      return `${field("Package")}:${field("Architecture")}`;
-    });
-}
-
 async function floor(recipe, dir, archives) {
   const tree = path.join(dir, "rootfs");
   await fs.mkdir(dir, { recursive: true });
@@ -290,7 +280,8 @@ async function floor(recipe, dir, archives) {
     imageSize: (await fs.stat(path.join(dir, "rootfs.sqfs"))).size,
     layers: 1,
     installed: await installedSize(tree),
-    packages: installedPackages(status),
+    // The same reading of dpkg's database as apt-layer's package list: @particle/runtime's.
+    packages: parseDpkgStatus(status).map((p) => `${p.name}:${p.architecture}`),
   };
 }
 

@@ -1,8 +1,8 @@
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
-import { mkdirDurable, readFileIfExists, sha256Hex } from "@particle/runtime";
+import { API_VERSION, mkdirDurable, readFileIfExists, sha256Hex } from "@particle/runtime";
 import { auditTampered } from "./errors.js";
-import { API_VERSION, AuditEntry } from "./spec.js";
+import { AuditEntry } from "./spec.js";
 
 /**
  * The audit log: one JSON line per transaction (who, what, when, result). Each entry carries the hash

@@ -21,12 +21,6 @@ export {
 } from "./context.js";
 export { missingPackages, type PlanAction, parseAptSimulation } from "./debian/apt-plan.js";
 export {
-  type InstalledPackage,
-  loadInstalledPackages,
-  parseDeb822,
-  parseDpkgStatus,
-} from "./debian/dpkg-status.js";
-export {
   formatImageRef,
   type ImageRef,
   packageNameOf,
@@ -79,10 +73,8 @@ export {
 export { loadRecipe, parseRecipe, parseRecipeYaml } from "./recipe/load.js";
 export { type RecipeStep, recipeSteps, sourcesFile } from "./recipe/steps.js";
 export {
-  API_VERSION,
   AuditEntry,
   BootstrapSpec,
-  jsonSchemas,
   LABELS,
   LiveState,
   Recipe,

@@ -1,8 +1,7 @@
+import { API_VERSION } from "@particle/runtime";
 import { z } from "zod";
 
 /** Serialized formats of apt-layer: recipes, the audit log, tenants, live overlay state, image labels. */
-
-export const API_VERSION = "particle.dev/v1";
 
 const packageSpec = z
   .string()

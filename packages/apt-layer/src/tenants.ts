@@ -1,8 +1,8 @@
 import os from "node:os";
-import { readFileIfExists, withLock, writeJsonAtomic } from "@particle/runtime";
+import { API_VERSION, readFileIfExists, withLock, writeJsonAtomic } from "@particle/runtime";
 import { quotaExceeded, tenantDenied, tenantNotFound } from "./errors.js";
 import type { ImageStore } from "./image/store.js";
-import { API_VERSION, type Tenant, TenantsFile } from "./spec.js";
+import { type Tenant, TenantsFile } from "./spec.js";
 
 /**
  * Tenants: a namespace of image names (`TENANT/NAME`), owned by a Unix group, with a byte quota on the

@@ -1,5 +1,6 @@
+import { API_VERSION } from "@particle/runtime";
 import { describe, expect, it } from "vitest";
-import { API_VERSION, type TenantsFile } from "../src/spec.js";
+import type { TenantsFile } from "../src/spec.js";
 import { authorizeTenant, tenantOfImage } from "../src/tenants.js";
 
 const tenants: TenantsFile = {

@@ -65,22 +65,6 @@ export const BootcErrors = {
       context: { karg: arg },
       exit: "notFound",
     }),
-  authMode: (file: string, mode: number) =>
-    new ParticleError({
-      code: "AUTH_FILE_MODE",
-      message: `${file} is readable by other users (mode ${mode.toString(8).padStart(4, "0")})`,
-      hint: `Restrict it: chmod 600 ${file}`,
-      context: { path: file },
-      exit: "permission",
-    }),
-  authInvalid: (file: string, detail: string) =>
-    new ParticleError({
-      code: "AUTH_FILE_INVALID",
-      message: `${file} is not a valid auth.json: ${detail}`,
-      hint: 'Write it as {"auths": {"registry.example:5000": {"auth": "<base64 user:password>"}}}.',
-      context: { path: file },
-      exit: "invalidInput",
-    }),
   lintFailed: (failed: readonly string[]) =>
     new ParticleError({
       code: "LINT_FAILED",

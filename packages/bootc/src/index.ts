@@ -1,4 +1,3 @@
-export { credentialsFor, DEFAULT_AUTH_FILE, loadAuth } from "./auth.js";
 export {
   type BootConfigRenderer,
   type BootConfigWriter,
@@ -67,8 +66,6 @@ export { type KargsResult, listKargs, updateKargs } from "./kargs/update.js";
 export { LINTS, type Lint, type LintReport, type LintResult, lintImage, lintStoredImage } from "./lints.js";
 export { reexecWithPrivateMounts } from "./namespace.js";
 export {
-  API_VERSION,
-  AuthFile,
   BootcHost,
   BootEntry,
   BootEntrySet,
@@ -77,7 +74,6 @@ export {
   DeploymentOrigin,
   DeploymentStatus,
   ImageStatus,
-  jsonSchemas,
   StagedDeployment,
   StaterootName,
   SysrootBootloader,
@@ -91,6 +87,6 @@ export {
   openSysroot,
 } from "./sysroot/host.js";
 export { deploymentRef, parseDeploymentRef, SysrootLayout } from "./sysroot/layout.js";
-export type { DeployStore, StoreCommit, StoreDescriptor, StoreImage } from "./sysroot/store.js";
+export type { DeployStore } from "./sysroot/store.js";
 export { Sysroot, type SysrootOptions } from "./sysroot/sysroot.js";
 export { type UsrOverlayOptions, usrOverlay } from "./usroverlay.js";

@@ -1,3 +1,4 @@
+import { API_VERSION } from "@particle/runtime";
 import { z } from "zod";
 
 /**
@@ -5,8 +6,6 @@ import { z } from "zod";
  * prints, in the spirit of bootc's BootcHost), the origin file of each deployment, the boot entry set
  * that one rename makes current, and the sysroot layout they live in.
  */
-
-export const API_VERSION = "particle.dev/v1";
 
 const apiVersion = z.literal(API_VERSION);
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 hex digits>");
@@ -181,19 +180,6 @@ export const StagedDeployment = z
   })
   .strict();
 export type StagedDeployment = z.infer<typeof StagedDeployment>;
-
-/** `/etc/particle/auth.json`: registry credentials, in the containers auth.json format. */
-export const AuthFile = z.object({
-  auths: z.record(
-    z.string(),
-    z.object({
-      auth: z.string().optional(),
-      username: z.string().optional(),
-      password: z.string().optional(),
-    }),
-  ),
-});
-export type AuthFile = z.infer<typeof AuthFile>;
 
 /** JSON Schemas generated from the zod schemas, shipped in `schemas/`. */
 export const jsonSchemas = {

@@ -1,4 +1,5 @@
-import { API_VERSION, type BootcHost, type DeploymentOrigin, type DeploymentStatus } from "./spec.js";
+import { API_VERSION } from "@particle/runtime";
+import type { BootcHost, DeploymentOrigin, DeploymentStatus } from "./spec.js";
 import { deploymentRef } from "./sysroot/layout.js";
 import type { Sysroot } from "./sysroot/sysroot.js";
 

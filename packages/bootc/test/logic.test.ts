@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   type BootEntrySet,
-  credentialsFor,
   type DeploymentOrigin,
   deploymentOfTag,
   deploymentsToKeep,
@@ -90,20 +89,6 @@ describe("host status", () => {
     expect(
       hostStatus({ deployments, entries: ["s/a", "s/b"], booted: "s/b", staged: [] }).spec.bootOrder,
     ).toBe("rollback");
-  });
-});
-
-describe("credentials", () => {
-  const auth = {
-    auths: {
-      "127.0.0.1:5000": { auth: Buffer.from("user:p:ss").toString("base64") },
-      "r.example": { username: "u", password: "p" },
-    },
-  };
-  it("decode the containers auth.json forms", () => {
-    expect(credentialsFor(auth, "127.0.0.1:5000")).toEqual({ username: "user", password: "p:ss" });
-    expect(credentialsFor(auth, "r.example")).toEqual({ username: "u", password: "p" });
-    expect(credentialsFor(auth, "other")).toBeUndefined();
   });
 });
 

@@ -3,7 +3,8 @@ import path from "node:path";
 import { checkJsonSchemas } from "@particle/build-config/schemas";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { BootcHost, BootEntrySet, DeploymentOrigin, jsonSchemas } from "../src/index.js";
+import { BootcHost, BootEntrySet, DeploymentOrigin } from "../src/index.js";
+import { jsonSchemas } from "../src/spec.js";
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, "fixtures", name), "utf8"));
 

@@ -16,7 +16,7 @@ export {
   writeBootEntries,
 } from "./boot-entries.js";
 export { UPDATE_OP } from "./dir-update.js";
-export { packageVersions, parseDpkgStatus } from "./dpkg.js";
+export { packageVersions } from "./dpkg.js";
 export { fallbackFor, type Menu, normalizeMenu } from "./entries.js";
 export { errors } from "./errors.js";
 export {
@@ -40,7 +40,21 @@ export {
   signEfiBinary,
   verifyEfiBinary,
 } from "./secureboot.js";
-export * from "./spec.js";
+export {
+  BackendName,
+  BootEntriesDocument,
+  BootEntry,
+  type BootEntryInput,
+  BootupState,
+  BootupStatus,
+  ComponentStatus,
+  DirUpdateIntent,
+  FileProblem,
+  InstalledComponent,
+  MenuOptions,
+  type MenuOptionsInput,
+  ValidationReport,
+} from "./spec.js";
 export { readState } from "./state.js";
 export { bootloaderStatus, isUpdateAvailable } from "./status.js";
 export { type BootTarget, resolveTarget, type TargetInput } from "./target.js";

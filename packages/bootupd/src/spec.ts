@@ -1,3 +1,4 @@
+import { API_VERSION } from "@particle/runtime";
 import { z } from "zod";
 
 /** The bootloaders this package knows. */
@@ -61,7 +62,7 @@ export type MenuOptionsInput = z.input<typeof MenuOptions>;
 
 /** A boot menu as a file (`particle-bootupctl write-entries --entries FILE`). */
 export const BootEntriesDocument = z.object({
-  apiVersion: z.literal("particle.dev/v1"),
+  apiVersion: z.literal(API_VERSION),
   kind: z.literal("BootEntries"),
   /** The bootloader to write for; by default the installed one. */
   backend: BackendName.optional(),
@@ -96,7 +97,7 @@ export type InstalledComponent = z.infer<typeof InstalledComponent>;
 
 /** The state file: `<boot>/particle-bootupd/state.json`. */
 export const BootupState = z.object({
-  apiVersion: z.literal("particle.dev/v1"),
+  apiVersion: z.literal(API_VERSION),
   kind: z.literal("BootupState"),
   components: z.partialRecord(BackendName, InstalledComponent),
 });

@@ -1,11 +1,11 @@
-import { mkdirDurable, readFileIfExists, writeJsonAtomic } from "@particle/runtime";
+import { API_VERSION, mkdirDurable, readFileIfExists, writeJsonAtomic } from "@particle/runtime";
 import { z } from "zod";
 import { errors } from "./errors.js";
 import { BootupState, type InstalledComponent } from "./spec.js";
 import { type BootTarget, statePaths } from "./target.js";
 
 export function emptyState(): BootupState {
-  return { apiVersion: "particle.dev/v1", kind: "BootupState", components: {} };
+  return { apiVersion: API_VERSION, kind: "BootupState", components: {} };
 }
 
 /** Parses a state file's text (pure); an invalid file is an integrity error, never silently reset. */

@@ -2,7 +2,7 @@ import path from "node:path";
 import { checkJsonSchemas } from "@particle/build-config/schemas";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { jsonSchemas } from "../src/index.js";
+import { jsonSchemas } from "../src/spec.js";
 
 describe("published JSON Schemas", () => {
   it("match the zod schemas (regenerate with UPDATE_SCHEMAS=1)", () => {

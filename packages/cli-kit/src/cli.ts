@@ -1,9 +1,9 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger, DEFAULT_SETTINGS, loadSettings } from "@particle/config";
-import { causeChain, ExitCode, isParticleError, ParticleError } from "@particle/runtime";
+import { API_VERSION, causeChain, ExitCode, isParticleError, ParticleError } from "@particle/runtime";
 import type { Command, CommandContext, GlobalOptions, OptionSpecs } from "./command.js";
-import { API_VERSION, createOutput } from "./output.js";
+import { createOutput } from "./output.js";
 import { createProgress } from "./progress.js";
 
 export interface CliSpec {

@@ -17,6 +17,6 @@ export {
   type OptionSpecs,
   type Parsed,
 } from "./command.js";
-export { API_VERSION, createOutput, formatBytes, type Output, table } from "./output.js";
+export { createOutput, formatBytes, type Output, table } from "./output.js";
 export { createProgress, type Progress, type ProgressOptions } from "./progress.js";
 export { stringList, stringOption } from "./values.js";

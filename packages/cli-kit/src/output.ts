@@ -1,9 +1,9 @@
+import { API_VERSION } from "@particle/runtime";
 /**
  * What a command prints. With `--json`, stdout carries exactly one JSON document per command, with
  * `apiVersion` and `kind` so that scripts can rely on its shape; human text goes nowhere. Without it,
  * text goes to stdout and the JSON document is not printed.
  */
-export const API_VERSION = "particle.dev/v1";
 
 export interface Output {
   readonly json: boolean;

@@ -3,14 +3,15 @@ import { once } from "node:events";
 import { createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { fsyncFile, renameDurable, tempSibling } from "@particle/runtime";
+import { API_VERSION, fsyncFile, renameDurable, tempSibling } from "@particle/runtime";
 import tar from "tar-stream";
 import { blobSize } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import { markReachable } from "./gc.js";
 import { blobFile, readIndex, type StorePaths } from "./layout.js";
+import { Annotation, type Descriptor, type OciIndex, type OciLayout } from "./oci-spec.js";
 import { digestHex, formatTagRef, parseTagRef } from "./refs.js";
-import { Annotation, type BackupManifest, type Descriptor, type OciIndex, type OciLayout } from "./spec.js";
+import type { BackupManifest } from "./spec.js";
 import { emptyIndex } from "./tags.js";
 
 /**
@@ -107,7 +108,7 @@ export async function backupImages(
     blobs.push({ digest, size });
   }
   const manifest: BackupManifest = {
-    apiVersion: "particle.dev/v1",
+    apiVersion: API_VERSION,
     kind: "StoreBackup",
     createdAt: new Date().toISOString(),
     refs: tagRefs,

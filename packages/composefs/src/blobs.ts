@@ -4,7 +4,7 @@ import path from "node:path";
 import { fromSystemError, fsyncDir } from "@particle/runtime";
 import { StoreErrors } from "./errors.js";
 import { blobFile, type StorePaths } from "./layout.js";
-import { type Descriptor, MediaType } from "./spec.js";
+import { type Descriptor, MediaType } from "./oci-spec.js";
 
 /**
  * Content-addressed blobs: staged in .particle/tmp (same filesystem), hashed while written, checked

@@ -3,8 +3,8 @@ import { fsyncDir, Transaction } from "@particle/runtime";
 import { forgetBlob } from "./blobcheck.js";
 import { StoreErrors } from "./errors.js";
 import { blobFile, readIndex, readJsonBlob, type StorePaths, writeIndex } from "./layout.js";
+import { type Descriptor, MediaType, OciIndex, OciManifest } from "./oci-spec.js";
 import { isDigest } from "./refs.js";
-import { type Descriptor, MediaType, OciIndex, OciManifest } from "./spec.js";
 import { pruneHistory } from "./tags.js";
 
 export interface GcOptions {
@@ -45,9 +45,9 @@ export async function markReachable(
     if (marked.has(d.digest)) continue;
     marked.add(d.digest);
     try {
-      if (d.mediaType === MediaType.index) {
+      if (d.mediaType === MediaType.ociIndex) {
         queue.push(...(await readJsonBlob(paths, d.digest, OciIndex)).manifests);
-      } else if (d.mediaType === MediaType.manifest) {
+      } else if (d.mediaType === MediaType.ociManifest) {
         const manifest = await readJsonBlob(paths, d.digest, OciManifest);
         marked.add(manifest.config.digest);
         for (const layer of manifest.layers) marked.add(layer.digest);

@@ -3,8 +3,15 @@ import { addBlobBytes, blobSize, hasBlob } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import type { CreateLayerOptions } from "./layer.js";
 import { readIndex, readJsonBlob, type StorePaths, writeIndex } from "./layout.js";
+import {
+  Annotation,
+  type Descriptor,
+  documentBytes,
+  MediaType,
+  OciImageConfig,
+  OciManifest,
+} from "./oci-spec.js";
 import { parseRef, parseTagRef } from "./refs.js";
-import { Annotation, type Descriptor, MediaType, OciImageConfig, OciManifest } from "./spec.js";
 import { currentTags, findTag, moveTag } from "./tags.js";
 
 /** An image as the store's users see it: a tag, its manifest and config, and its layers bottom first. */
@@ -53,10 +60,6 @@ export interface CreateImageInput extends Omit<CommitImageInput, "layers" | "par
   readonly layer?: CreateLayerOptions;
 }
 
-function canonicalJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
-}
-
 /** The OCI config and manifest documents of an image (pure). */
 export function buildImageDocuments(input: CommitImageInput): {
   config: OciImageConfig;
@@ -73,7 +76,7 @@ export function buildImageDocuments(input: CommitImageInput): {
   };
   const manifest = (configDesc: Descriptor): OciManifest => ({
     schemaVersion: 2,
-    mediaType: MediaType.manifest,
+    mediaType: MediaType.ociManifest,
     config: configDesc,
     layers: input.layers.map((l) => ({
       mediaType: l.mediaType,
@@ -104,10 +107,10 @@ export async function commitImageWrite(paths: StorePaths, input: CommitImageInpu
   }
   const documents = buildImageDocuments(input);
   const tx = await Transaction.begin(paths.journalDir, "store.commit", { ref: `${name}:${tag}` });
-  const configDescriptor = await addBlobBytes(paths, canonicalJson(documents.config), MediaType.config);
+  const configDescriptor = await addBlobBytes(paths, documentBytes(documents.config), MediaType.ociConfig);
   await tx.step("config-written");
   const manifest = documents.manifest(configDescriptor);
-  const manifestDescriptor = await addBlobBytes(paths, canonicalJson(manifest), MediaType.manifest);
+  const manifestDescriptor = await addBlobBytes(paths, documentBytes(manifest), MediaType.ociManifest);
   await tx.step("manifest-written");
   const index = await readIndex(paths);
   await writeIndex(paths, moveTag(index, name, tag, manifestDescriptor, new Date().toISOString()));
@@ -169,7 +172,7 @@ export async function resolveImage(paths: StorePaths, ref: string): Promise<Imag
   }
   const size = await blobSize(paths, parsed.digest);
   if (size === undefined) throw StoreErrors.imageNotFound(ref);
-  return loadImage(paths, "", "", { mediaType: MediaType.manifest, digest: parsed.digest, size });
+  return loadImage(paths, "", "", { mediaType: MediaType.ociManifest, digest: parsed.digest, size });
 }
 
 /** Every current tag, sorted by name and tag. */

@@ -8,27 +8,31 @@ export {
   checkLayerSource,
   type LayerCompression,
   type LayerFormat,
+  layerFormatOf,
   layerMediaType,
   mkfsCommand,
   squashfsCacheMiB,
 } from "./layer.js";
 export type { CleanupReport, MountImageOptions, Writable } from "./mount.js";
-export { DEFAULT_TAG, formatTagRef, type ImageRef, parseRef, parseTagRef } from "./refs.js";
-export type { RestoreReport } from "./restore.js";
 export {
   Annotation,
-  BackupManifest,
   Descriptor,
   Digest,
-  jsonSchemas,
+  documentBytes,
   LAYER_MEDIA_TYPES,
   MediaType,
-  MountRecord,
+  OciHistory,
   OciImageConfig,
   OciIndex,
   OciLayout,
   OciManifest,
-} from "./spec.js";
+  OciRuntimeConfig,
+  Platform,
+  Sha256Digest,
+} from "./oci-spec.js";
+export { DEFAULT_TAG, formatTagRef, type ImageRef, parseRef, parseTagRef } from "./refs.js";
+export type { RestoreReport } from "./restore.js";
+export { BackupManifest, MountRecord } from "./spec.js";
 export { Store, type StoreOpenOptions } from "./store.js";
 export type { TagHistory } from "./tagops.js";
 export type { HistoryEntry } from "./tags.js";

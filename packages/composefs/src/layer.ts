@@ -4,7 +4,7 @@ import { failpoint, run, sha256File, Transaction } from "@particle/runtime";
 import { publishStaged, stagingFile } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import type { StorePaths } from "./layout.js";
-import { type Descriptor, MediaType } from "./spec.js";
+import { type Descriptor, MediaType } from "./oci-spec.js";
 
 export type LayerFormat = "squashfs" | "erofs";
 export type LayerCompression = "zstd" | "lz4" | "gzip" | "xz" | "none";
@@ -32,7 +32,14 @@ export interface MkfsCommand {
 }
 
 export function layerMediaType(format: LayerFormat): string {
-  return format === "erofs" ? MediaType.erofsLayer : MediaType.squashfsLayer;
+  return format === "erofs" ? MediaType.particleErofs : MediaType.particleSquashfs;
+}
+
+/** The filesystem of a native layer media type, or undefined for any other media type (pure). */
+export function layerFormatOf(mediaType: string): LayerFormat | undefined {
+  if (mediaType === MediaType.particleSquashfs) return "squashfs";
+  if (mediaType === MediaType.particleErofs) return "erofs";
+  return undefined;
 }
 
 const SQUASHFS_COMPRESSION: Record<string, (level: number) => string[]> = {

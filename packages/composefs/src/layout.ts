@@ -9,8 +9,8 @@ import {
 } from "@particle/runtime";
 import type { z } from "zod";
 import { StoreErrors } from "./errors.js";
-import { digestHex } from "./refs.js";
-import { OciIndex, OciLayout } from "./spec.js";
+import { OciIndex, OciLayout } from "./oci-spec.js";
+import { digestHex, isDigest } from "./refs.js";
 import { emptyIndex } from "./tags.js";
 
 /**
@@ -44,7 +44,10 @@ export function storePaths(root: string): StorePaths {
   };
 }
 
+/** A blob's file; a digest that is not sha256 has none (documents from outside may name others). */
 export function blobFile(paths: StorePaths, digest: string): string {
+  if (!isDigest(digest))
+    throw StoreErrors.invalidRef(digest, "a digest is sha256: followed by 64 lowercase hex digits");
   return path.join(paths.blobsDir, digestHex(digest));
 }
 

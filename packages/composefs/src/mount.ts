@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
+  API_VERSION,
   failpoint,
   listMounts,
   type MountEntry,
@@ -17,8 +18,9 @@ import {
 import { checkBlob } from "./blobcheck.js";
 import { StoreErrors } from "./errors.js";
 import { type ImageInfo, resolveImage } from "./images.js";
+import { type LayerFormat, layerFormatOf } from "./layer.js";
 import { blobFile, parseJson, type StorePaths } from "./layout.js";
-import { MediaType, MountRecord } from "./spec.js";
+import { MountRecord } from "./spec.js";
 
 /**
  * Mount stacks: each layer blob is loop-mounted read-only and the layers are stacked with overlayfs
@@ -66,10 +68,10 @@ export async function readMountRecords(runDir: string): Promise<MountRecord[]> {
   return records;
 }
 
-function layerFsType(mediaType: string): "squashfs" | "erofs" {
-  if (mediaType === MediaType.squashfsLayer) return "squashfs";
-  if (mediaType === MediaType.erofsLayer) return "erofs";
-  throw StoreErrors.layerNotMountable(mediaType);
+function layerFsType(mediaType: string): LayerFormat {
+  const format = layerFormatOf(mediaType);
+  if (format === undefined) throw StoreErrors.layerNotMountable(mediaType);
+  return format;
 }
 
 /** The mount record for stacking `image` at `target` (pure). */
@@ -84,7 +86,7 @@ export function planMount(
   const id = mountId(target);
   const dir = path.join(mountsDir(runDir), id);
   return {
-    apiVersion: "particle.dev/v1",
+    apiVersion: API_VERSION,
     kind: "StoreMount",
     id,
     target: path.resolve(target),

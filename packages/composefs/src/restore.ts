@@ -7,8 +7,9 @@ import { addBlobStream, hasBlob } from "./blobs.js";
 import { StoreErrors } from "./errors.js";
 import { markReachable } from "./gc.js";
 import { parseJson, readIndex, type StorePaths, writeIndex } from "./layout.js";
+import { Annotation, type Descriptor, OciIndex, OciLayout } from "./oci-spec.js";
 import { parseTagRef } from "./refs.js";
-import { Annotation, BackupManifest, type Descriptor, OciIndex, OciLayout } from "./spec.js";
+import { BackupManifest } from "./spec.js";
 import { moveTag } from "./tags.js";
 
 /**

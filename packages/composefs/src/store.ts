@@ -3,7 +3,6 @@ import path from "node:path";
 import { withLock } from "@particle/runtime";
 import { type BackupReport, backupImages } from "./backup.js";
 import { addBlobFile, addBlobStream, type ExpectedBlob } from "./blobs.js";
-import { StoreErrors } from "./errors.js";
 import { type GcOptions, type GcReport, gcWrite } from "./gc.js";
 import {
   type CommitImageInput,
@@ -24,9 +23,10 @@ import {
   readMountRecords,
   unmountImage,
 } from "./mount.js";
+import { type Descriptor, MediaType } from "./oci-spec.js";
 import { recoverStore } from "./recovery.js";
 import { type RestoreReport, restoreImages } from "./restore.js";
-import { type Descriptor, Digest, MediaType, type MountRecord } from "./spec.js";
+import type { MountRecord } from "./spec.js";
 import { readTagHistory, removeWrite, rollbackWrite, type TagHistory } from "./tagops.js";
 import { type VerifyReport, verifyStore } from "./verify.js";
 
@@ -98,8 +98,6 @@ export class Store {
   }
 
   blobPath(digest: string): string {
-    if (!Digest.safeParse(digest).success)
-      throw StoreErrors.invalidRef(digest, "a digest is sha256: followed by 64 lowercase hex digits");
     return blobFile(this.paths, digest);
   }
 
@@ -178,7 +176,7 @@ export class Store {
   gc(options: GcOptions = {}): Promise<GcReport> {
     return this.write(async () => {
       const mounted = (await this.mounts()).map((r) => ({
-        mediaType: MediaType.manifest,
+        mediaType: MediaType.ociManifest,
         digest: r.manifestDigest,
         size: 0,
       }));

@@ -1,5 +1,5 @@
+import { Annotation, type Descriptor, MediaType, type OciIndex } from "./oci-spec.js";
 import { formatTagRef } from "./refs.js";
-import { Annotation, type Descriptor, MediaType, type OciIndex } from "./spec.js";
 
 /**
  * Tags and their history live in index.json, so that moving a tag and recording where it pointed
@@ -29,7 +29,7 @@ function splitRef(ref: string): { name: string; tag: string } {
 }
 
 export function emptyIndex(): OciIndex {
-  return { schemaVersion: 2, mediaType: MediaType.index, manifests: [] };
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
 }
 
 export function currentTags(index: OciIndex): TagEntry[] {

@@ -2,7 +2,7 @@ import { pendingTransactions } from "@particle/runtime";
 import { type BlobState, checkBlob } from "./blobcheck.js";
 import { listBlobs, markReachable } from "./gc.js";
 import { readIndex, readJsonBlob, type StorePaths } from "./layout.js";
-import { Annotation, type Descriptor, OciImageConfig, OciManifest } from "./spec.js";
+import { Annotation, type Descriptor, OciImageConfig, OciManifest } from "./oci-spec.js";
 
 export interface VerifyProblem {
   readonly digest: string;

@@ -8,17 +8,17 @@ import { mergeRef } from "../src/restore.js";
 import { emptyIndex, moveTag, tagHistory } from "../src/tags.js";
 
 const layer: Descriptor = {
-  mediaType: MediaType.squashfsLayer,
+  mediaType: MediaType.particleSquashfs,
   digest: `sha256:${"1".repeat(64)}`,
   size: 10,
 };
 const configDescriptor: Descriptor = {
-  mediaType: MediaType.config,
+  mediaType: MediaType.ociConfig,
   digest: `sha256:${"2".repeat(64)}`,
   size: 20,
 };
 const m = (n: string): Descriptor => ({
-  mediaType: MediaType.manifest,
+  mediaType: MediaType.ociManifest,
   digest: `sha256:${n.repeat(64)}`,
   size: 1,
 });

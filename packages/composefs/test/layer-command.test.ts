@@ -58,7 +58,7 @@ describe("mkfsCommand", () => {
         2,
       ),
     ).toEqual(["-T", "5"]);
-    expect(layerMediaType("erofs")).toBe(MediaType.erofsLayer);
+    expect(layerMediaType("erofs")).toBe(MediaType.particleErofs);
   });
 
   it("refuses-a-compression-the-format-lacks", () => {

@@ -17,7 +17,7 @@ describe("layers", () => {
     const store = await scratchStore(dir);
     const base = await store.createLayer(lower);
     const top = await store.createLayer(upper);
-    expect(base.mediaType).toBe(MediaType.squashfsLayer);
+    expect(base.mediaType).toBe(MediaType.particleSquashfs);
     const image = await store.commitImage({
       name: "demo",
       tag: "v1",
@@ -60,7 +60,7 @@ describe("layers", () => {
     expect(after.ino).toBe(before.ino);
     const erofsA = await store.createLayer(upper, { format: "erofs", sourceDateEpoch: 1700000000 });
     const erofsB = await store.createLayer(upper, { format: "erofs", sourceDateEpoch: 1700000000 });
-    expect(erofsA.mediaType).toBe(MediaType.erofsLayer);
+    expect(erofsA.mediaType).toBe(MediaType.particleErofs);
     expect(erofsB.digest).toBe(erofsA.digest);
     const other = await scratchStore(path.join(dir, "other"));
     expect((await other.createLayer(upper)).digest).toBe(first.digest);

@@ -169,7 +169,10 @@ describe("tags, history, gc, backup", () => {
       layer: { format: "erofs" },
       labels: { role: "app" },
     });
-    expect(image.layers.map((l) => l.mediaType)).toEqual([MediaType.squashfsLayer, MediaType.erofsLayer]);
+    expect(image.layers.map((l) => l.mediaType)).toEqual([
+      MediaType.particleSquashfs,
+      MediaType.particleErofs,
+    ]);
     expect(image.layers[0]?.digest).toBe(a.digest);
     expect(image.parent).toBe(`base@${base.manifestDigest}`);
     expect(image.labels).toEqual({ role: "app" });

@@ -12,7 +12,7 @@ import {
 } from "../src/tags.js";
 
 const manifest = (n: number): Descriptor => ({
-  mediaType: MediaType.manifest,
+  mediaType: MediaType.ociManifest,
   digest: `sha256:${String(n).repeat(64).slice(0, 64)}`,
   size: n,
 });

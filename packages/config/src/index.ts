@@ -33,7 +33,6 @@ export {
 } from "./logrotate.js";
 export {
   DEFAULT_SETTINGS,
-  jsonSchemas,
   type SectionName,
   Settings,
   SettingsLayer,

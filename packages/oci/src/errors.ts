@@ -132,6 +132,7 @@ const catalogue = {
     exit: "usage",
     hint: "Plain HTTP is only used for loopback or hosts listed in registry.insecure (particle config set registry.insecure HOST:PORT).",
   },
+  AUTH_FILE_MODE: { exit: "permission", hint: "Restrict the credentials file: chmod 600 FILE." },
   AUTH_FILE_INVALID: {
     exit: "invalidInput",
     hint: "Fix or remove the credentials file; it is JSON with an `auths` object.",

@@ -7,10 +7,10 @@ import { readPackageOwners } from "./chunk/dpkg.js";
 import { planChunks } from "./chunk/plan.js";
 import { withCleanup } from "./cleanup.js";
 import { ociError } from "./errors.js";
-import { canonicalJson, descriptorOf } from "./image/documents.js";
+import { descriptorOf } from "./image/documents.js";
 import { type LayerBlob, writeLayerBlob } from "./layer-blob.js";
 import { parseTransportRef, type TransportRef } from "./reference.js";
-import { Annotation, type Descriptor, MediaType, type OciImageConfig } from "./spec.js";
+import { ChunkAnnotation, type Descriptor, documentBytes, MediaType, type OciImageConfig } from "./spec.js";
 import { connect } from "./stream.js";
 import { byteCounter, type Compression } from "./tar/compress.js";
 import type { TarEntry } from "./tar/entry.js";
@@ -196,13 +196,15 @@ export async function exportImage(
         mediaType: blob.mediaType,
         digest: blob.digest,
         size: blob.size,
-        ...(pkgs && pkgs.length > 0 ? { annotations: { [Annotation.layerPackages]: pkgs.join(",") } } : {}),
+        ...(pkgs && pkgs.length > 0
+          ? { annotations: { [ChunkAnnotation.layerPackages]: pkgs.join(",") } }
+          : {}),
       }));
       for (const { blob, packages: pkgs } of converted) {
         files.set(blob.digest, blob.file);
         packages.push(pkgs);
       }
-      configBytes = canonicalJson(
+      configBytes = documentBytes(
         ociConfig(
           info,
           converted.map((c) => c.blob.diffId),
@@ -213,11 +215,11 @@ export async function exportImage(
         converted.forEach((c, i) => {
           for (const p of c.packages ?? []) map[p] = i;
         });
-        annotations = { ...annotations, [Annotation.chunkedPackages]: JSON.stringify(map) };
+        annotations = { ...annotations, [ChunkAnnotation.chunkedPackages]: JSON.stringify(map) };
       }
     }
     const configDesc = descriptorOf(configBytes, MediaType.ociConfig);
-    const manifest = canonicalJson({
+    const manifest = documentBytes({
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
       config: configDesc,

@@ -9,7 +9,6 @@ export {
   exportImage,
 } from "./export.js";
 export {
-  canonicalJson,
   descriptorOf,
   hostPlatform,
   layerKind,
@@ -56,7 +55,33 @@ export {
   type RegistryLogger,
 } from "./registry/client.js";
 export { type LoginOptions, login, logout } from "./registry/login.js";
-export * from "./spec.js";
+export {
+  Annotation,
+  AuthFile,
+  ChunkAnnotation,
+  Descriptor,
+  Digest,
+  DockerArchiveManifest,
+  DockerManifest,
+  DockerManifestList,
+  DockerMediaType,
+  documentBytes,
+  ImageReport,
+  LAYER_MEDIA_TYPES,
+  MediaType,
+  manifestKind,
+  OciHistory,
+  OciImageConfig,
+  OciIndex,
+  OciLayout,
+  OciManifest,
+  OciRuntimeConfig,
+  Platform,
+  RegistryErrorBody,
+  Sha256Digest,
+  TagList,
+  TokenResponse,
+} from "./spec.js";
 export * from "./tar/index.js";
 export type { TransportOptions } from "./transport/context.js";
 export { type ImageDestination, openDestination } from "./transport/destination.js";

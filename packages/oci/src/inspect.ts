@@ -1,6 +1,6 @@
 import { withCleanup } from "./cleanup.js";
 import { parseTransportRef, type TransportRef } from "./reference.js";
-import { Annotation, type ImageReport, MediaType } from "./spec.js";
+import { ChunkAnnotation, type ImageReport, MediaType } from "./spec.js";
 import { registryClientFor, type TransportOptions } from "./transport/context.js";
 import { openSource } from "./transport/source.js";
 
@@ -25,7 +25,7 @@ export async function inspectImage(
         os: image.config.os,
         ...(image.config.created ? { created: image.config.created } : {}),
         layers: image.manifest.layers.map((l) => {
-          const packages = l.annotations?.[Annotation.layerPackages];
+          const packages = l.annotations?.[ChunkAnnotation.layerPackages];
           return {
             digest: l.digest,
             size: l.size,

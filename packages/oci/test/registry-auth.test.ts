@@ -12,6 +12,7 @@ import {
   removeCredentials,
   storeCredentials,
 } from "../src/index.js";
+import { checkAuthFile } from "../src/registry/auth-file.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -145,11 +146,29 @@ describe("auth files", () => {
     expect((await credentialsFor("registry-1.docker.io", sources))?.username).toBe("hub");
   });
 
+  it("refuses the settings' file when others can read it, before any transport opens", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "oci-auth-"));
+    closers.push(() => fs.rm(dir, { recursive: true, force: true }));
+    const file = path.join(dir, "auth.json");
+    await fs.writeFile(file, '{"auths":{"x":{"auth":"c2VjcmV0OnNlY3JldA=="}}}', { mode: 0o644 });
+    await fs.chmod(file, 0o644);
+    const error = (await checkAuthFile(file).catch((e: unknown) => e)) as Error & { code: string };
+    expect(error.code).toBe("AUTH_FILE_MODE");
+    expect(error.message).toBe(`${file} is readable by other users (mode 0644)`);
+    await expect(credentialsFor("x", { authFile: file, env: { HOME: dir } })).rejects.toMatchObject({
+      code: "AUTH_FILE_MODE",
+    });
+    await fs.chmod(file, 0o600);
+    await expect(checkAuthFile(file)).resolves.toBeUndefined();
+    expect((await credentialsFor("x", { authFile: file, env: { HOME: dir } }))?.username).toBe("secret");
+    await expect(checkAuthFile(path.join(dir, "none.json"))).resolves.toBeUndefined();
+  });
+
   it("rejects a malformed file without quoting it", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "oci-auth-"));
     closers.push(() => fs.rm(dir, { recursive: true, force: true }));
     const file = path.join(dir, "auth.json");
-    await fs.writeFile(file, '{"auths": {"x": {"auth": "c2VjcmV0"}');
+    await fs.writeFile(file, '{"auths": {"x": {"auth": "c2VjcmV0"}', { mode: 0o600 });
     const error = (await credentialsFor("x", { authFile: file, env: { HOME: dir } }).catch(
       (e: unknown) => e,
     )) as Error & { code: string };

@@ -10,7 +10,7 @@ import {
   type TestRegistry,
 } from "@particle/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Annotation, exportImage, importImage, OciLayoutDir } from "../src/index.js";
+import { ChunkAnnotation, exportImage, importImage, OciLayoutDir } from "../src/index.js";
 import { buildTestImage, diffSignatures, treeSignature } from "./helpers/image.js";
 import { upgradeOnePackage } from "./helpers/upgrade.js";
 
@@ -90,7 +90,7 @@ describe("registry transport and chunked export", () => {
     const manifest = JSON.parse((await layout.readBlob(await layout.findRef("1"))).toString()) as {
       annotations: Record<string, string>;
     };
-    const map = JSON.parse(manifest.annotations[Annotation.chunkedPackages] as string) as Record<
+    const map = JSON.parse(manifest.annotations[ChunkAnnotation.chunkedPackages] as string) as Record<
       string,
       number
     >;

@@ -5,9 +5,10 @@ import { Readable } from "node:stream";
 import { ociSchemaErrors } from "@particle/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  canonicalJson,
   DockerManifest,
+  DockerMediaType,
   descriptorOf,
+  documentBytes,
   MediaType,
   type OciImageConfig,
   OciIndex,
@@ -87,12 +88,12 @@ describe("zod schemas agree with the OCI JSON Schemas", () => {
   it("reads Docker v2s2 manifests as image manifests", () => {
     const doc = {
       schemaVersion: 2,
-      mediaType: MediaType.dockerManifest,
-      config: descriptorOf(canonicalJson(config), MediaType.dockerConfig),
-      layers: [descriptorOf(Buffer.from("x"), MediaType.dockerLayerGzip)],
+      mediaType: DockerMediaType.manifest,
+      config: descriptorOf(documentBytes(config), DockerMediaType.config),
+      layers: [descriptorOf(Buffer.from("x"), DockerMediaType.layerGzip)],
     };
     expect(DockerManifest.parse(doc).layers).toHaveLength(1);
-    expect(parseImageManifest(canonicalJson(doc), "m").layers[0]?.mediaType).toBe(MediaType.dockerLayerGzip);
+    expect(parseImageManifest(documentBytes(doc), "m").layers[0]?.mediaType).toBe(DockerMediaType.layerGzip);
   });
 
   it("rejects malformed JSON and indexes where a manifest is expected", () => {
@@ -101,7 +102,7 @@ describe("zod schemas agree with the OCI JSON Schemas", () => {
     );
     expect(() =>
       parseImageManifest(
-        canonicalJson({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] }),
+        documentBytes({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] }),
         "m",
       ),
     ).toThrow(expect.objectContaining({ code: "MEDIA_TYPE_UNSUPPORTED" }));

@@ -27,6 +27,12 @@ export {
   writeDiskImage,
 } from "./disk-image.js";
 export {
+  type InstalledPackage,
+  loadInstalledPackages,
+  parseDeb822,
+  parseDpkgStatus,
+} from "./dpkg.js";
+export {
   causeChain,
   type ErrorContext,
   ExitCode,
@@ -75,4 +81,4 @@ export {
 } from "./mount.js";
 export { ociArchitecture } from "./platform.js";
 export { type ProcessFiles, processFiles } from "./processes.js";
-export { TransactionRecord } from "./spec.js";
+export { API_VERSION, TransactionRecord } from "./spec.js";

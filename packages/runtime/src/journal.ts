@@ -4,7 +4,7 @@ import path from "node:path";
 import { fsyncDir, mkdirDurable, writeJsonAtomic } from "./atomic.js";
 import { ParticleError } from "./errors.js";
 import { failpoint } from "./failpoint.js";
-import { TransactionRecord } from "./spec.js";
+import { API_VERSION, TransactionRecord } from "./spec.js";
 
 /**
  * The transaction journal: an operation that changes disk state in several steps writes its intent
@@ -31,7 +31,7 @@ export class Transaction {
     await mkdirDurable(journalDir);
     const id = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
     const record: TransactionRecord = {
-      apiVersion: "particle.dev/v1",
+      apiVersion: API_VERSION,
       kind: "Transaction",
       id,
       op,

@@ -1,8 +1,11 @@
 import { z } from "zod";
 
+/** The `apiVersion` of every document and record the toolkit writes or prints. */
+export const API_VERSION = "particle.dev/v1";
+
 /** On-disk record of an operation in progress (see journal.ts). */
 export const TransactionRecord = z.object({
-  apiVersion: z.literal("particle.dev/v1"),
+  apiVersion: z.literal(API_VERSION),
   kind: z.literal("Transaction"),
   id: z.string().regex(/^[0-9a-z-]+$/),
   op: z.string().min(1),

@@ -1,12 +1,11 @@
 import path from "node:path";
-import { mkdirDurable, run } from "@particle/runtime";
+import { loadInstalledPackages, mkdirDurable, run } from "@particle/runtime";
 import {
   type AptLayerContext,
   DEFAULT_SOURCE_DATE_EPOCH,
   type TransactionScope,
   withTransaction,
 } from "../context.js";
-import { loadInstalledPackages } from "../debian/dpkg-status.js";
 import { formatImageRef, type ImageRef, parseImageRef, validatePackageSpecs } from "../debian/names.js";
 import { loadOsRelease } from "../debian/os-release.js";
 import { encodePackageList } from "../debian/package-list.js";

@@ -1,9 +1,8 @@
 import path from "node:path";
-import { mkdirDurable } from "@particle/runtime";
+import { type InstalledPackage, loadInstalledPackages, mkdirDurable } from "@particle/runtime";
 import { BuildEnvironment } from "../build-env/environment.js";
 import { type AptLayerContext, buildDirs, statePaths, type TransactionScope } from "../context.js";
 import type { PlanAction } from "../debian/apt-plan.js";
-import { type InstalledPackage, loadInstalledPackages } from "../debian/dpkg-status.js";
 import { formatImageRef, type ImageRef, packageNameOf } from "../debian/names.js";
 import { loadOsRelease } from "../debian/os-release.js";
 import { encodePackageList, labelList } from "../debian/package-list.js";

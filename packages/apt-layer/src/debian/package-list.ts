@@ -1,5 +1,5 @@
+import type { InstalledPackage } from "@particle/runtime";
 import { labelInvalid } from "../errors.js";
-import type { InstalledPackage } from "./dpkg-status.js";
 import { compareDebianVersions } from "./version.js";
 
 /**

@@ -1,11 +1,18 @@
 import path from "node:path";
-import { failpoint, mkdirDurable, readFileIfExists, run, withLock } from "@particle/runtime";
+import {
+  failpoint,
+  loadInstalledPackages,
+  mkdirDurable,
+  parseDpkgStatus,
+  readFileIfExists,
+  run,
+  withLock,
+} from "@particle/runtime";
 import { applyWithApt, aptUpdate, download, resolvePlan } from "../build/apt.js";
 import { storeRef } from "../build/install.js";
 import { layeredLabels } from "../build/layer.js";
 import { createTreeLayer } from "../build/tree-layer.js";
 import { type AptLayerContext, statePaths, withTransaction } from "../context.js";
-import { loadInstalledPackages, parseDpkgStatus } from "../debian/dpkg-status.js";
 import { formatImageRef, parseImageRef, validatePackageSpecs } from "../debian/names.js";
 import { diffPackageLists, type PackageDiff } from "../debian/package-list.js";
 import { liveDeployFailed, liveNotActive } from "../errors.js";

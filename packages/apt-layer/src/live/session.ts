@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
+  API_VERSION,
   failpoint,
   listMounts,
   mkdirDurable,
@@ -11,7 +12,7 @@ import {
   writeJsonAtomic,
 } from "@particle/runtime";
 import { liveBusy } from "../errors.js";
-import { API_VERSION, LiveState } from "../spec.js";
+import { LiveState } from "../spec.js";
 import { liveFilesInUse } from "./in-use.js";
 import {
   bindPrivate,

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
+  API_VERSION,
   failpoint,
   fsyncDir,
   readFileIfExists,
@@ -11,7 +12,7 @@ import {
   writeJsonAtomic,
 } from "@particle/runtime";
 import { BootcErrors } from "../errors.js";
-import { API_VERSION, type BootEntry, BootEntrySet } from "../spec.js";
+import { type BootEntry, BootEntrySet } from "../spec.js";
 import type { SysrootLayout } from "../sysroot/layout.js";
 
 /**

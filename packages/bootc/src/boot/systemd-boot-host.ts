@@ -1,8 +1,15 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { ifExists, isMountPoint, mount, readFileIfExists, writeJsonAtomic } from "@particle/runtime";
+import {
+  API_VERSION,
+  ifExists,
+  isMountPoint,
+  mount,
+  readFileIfExists,
+  writeJsonAtomic,
+} from "@particle/runtime";
 import { BootcErrors } from "../errors.js";
-import { API_VERSION, SysrootBootloader } from "../spec.js";
+import { SysrootBootloader } from "../spec.js";
 import type { SysrootLayout } from "../sysroot/layout.js";
 import type { BootConfigWriter } from "./entries.js";
 import { systemdBootPublisher } from "./systemd-boot-publisher.js";

@@ -1,6 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { Annotation, type ImageInfo, layerFormatOf } from "@particle/composefs";
 import {
+  API_VERSION,
   fsyncDir,
   pathExists,
   renameDurable,
@@ -11,16 +13,9 @@ import {
 } from "@particle/runtime";
 import { findKernels, installKernel } from "../boot/kernel.js";
 import { BootcErrors } from "../errors.js";
-import {
-  API_VERSION,
-  type DeploymentLayer,
-  DeploymentOrigin,
-  StagedDeployment,
-  StaterootName,
-} from "../spec.js";
+import { type DeploymentLayer, DeploymentOrigin, StagedDeployment, StaterootName } from "../spec.js";
 import { withImage } from "../sysroot/image-mount.js";
 import { deploymentRef } from "../sysroot/layout.js";
-import { LAYER_FS_TYPES, type StoreImage } from "../sysroot/store.js";
 import type { Sysroot } from "../sysroot/sysroot.js";
 import { seedStateDirs } from "./state-dirs.js";
 import { referenceImage } from "./store-refs.js";
@@ -52,9 +47,9 @@ export async function mergeDeployment(sysroot: Sysroot, stateroot?: string): Pro
   return candidates.find((d) => stateroot === undefined || d.startsWith(`${stateroot}/`));
 }
 
-function layersOf(image: StoreImage, reference: string): DeploymentLayer[] {
+function layersOf(image: ImageInfo, reference: string): DeploymentLayer[] {
   return image.layers.map((layer) => {
-    const fsType = LAYER_FS_TYPES[layer.mediaType];
+    const fsType = layerFormatOf(layer.mediaType);
     if (fsType === undefined) throw BootcErrors.layerFormat(reference, layer.mediaType);
     return { digest: layer.digest, fsType };
   });
@@ -118,9 +113,7 @@ export async function stageDeployment(sysroot: Sysroot, options: StageOptions): 
         reference,
         storeRef: `${image.name}:${image.tag}`,
         manifestDigest: image.manifestDigest,
-        ...(image.labels["org.opencontainers.image.version"]
-          ? { version: image.labels["org.opencontainers.image.version"] }
-          : {}),
+        ...(image.labels[Annotation.version] ? { version: image.labels[Annotation.version] } : {}),
         ...(image.created ? { timestamp: image.created } : {}),
       },
       layers,

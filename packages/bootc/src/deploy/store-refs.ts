@@ -1,10 +1,11 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { Annotation, type OciImageConfig, type OciIndex, type OciManifest } from "@particle/composefs";
 import { isParticleError } from "@particle/runtime";
 import { BootcErrors } from "../errors.js";
 import type { DeploymentOrigin } from "../spec.js";
 import { deploymentRef } from "../sysroot/layout.js";
-import type { DeployStore, StoreDescriptor } from "../sysroot/store.js";
+import type { DeployStore } from "../sysroot/store.js";
 
 /**
  * Every deployment keeps its image tagged in the store as `particle-deploy:<stateroot>.<id>`, so that
@@ -38,11 +39,12 @@ export async function referenceImage(
   stateroot: string,
   id: string,
 ): Promise<void> {
-  const manifest = JSON.parse(await fs.readFile(store.blobPath(manifestDigest), "utf8")) as StoredManifest;
+  // Read as stored (not re-validated): a manifest the store did not write fails the digest check below.
+  const manifest = JSON.parse(await fs.readFile(store.blobPath(manifestDigest), "utf8")) as OciManifest;
   const config = JSON.parse(
     await fs.readFile(store.blobPath(manifest.config.digest), "utf8"),
-  ) as StoredConfig;
-  const created = manifest.annotations?.["org.opencontainers.image.created"] ?? config.created;
+  ) as OciImageConfig;
+  const created = manifest.annotations?.[Annotation.created] ?? config.created;
   const committed = await store.commitImage({
     name: DEPLOY_TAG_NAME,
     tag: `${stateroot}.${id}`,
@@ -108,11 +110,11 @@ export async function releaseImages(store: DeployStore, deployments: ReadonlySet
  * unrelated damaged image cannot fail a cleanup (which runs at the end of every finalize).
  */
 async function storeTags(store: DeployStore): Promise<string[]> {
-  const index = JSON.parse(await fs.readFile(path.join(store.root, "index.json"), "utf8")) as {
-    manifests?: { annotations?: Record<string, string> }[];
-  };
+  const index = JSON.parse(
+    await fs.readFile(path.join(store.root, "index.json"), "utf8"),
+  ) as Partial<OciIndex>;
   return (index.manifests ?? [])
-    .map((m) => m.annotations?.["org.opencontainers.image.ref.name"])
+    .map((m) => m.annotations?.[Annotation.refName])
     .filter((ref): ref is string => ref?.includes(":") === true);
 }
 
@@ -124,16 +126,4 @@ function isMissingFile(error: unknown): boolean {
 function ignoreGone(error: unknown): void {
   if (isParticleError(error, "IMAGE_NOT_FOUND")) return;
   throw error;
-}
-
-interface StoredManifest {
-  readonly config: { readonly digest: string };
-  readonly layers: (StoreDescriptor & { readonly annotations?: Record<string, string> })[];
-  readonly annotations?: Record<string, string>;
-}
-
-interface StoredConfig {
-  readonly created?: string;
-  readonly architecture?: string;
-  readonly config?: Record<string, unknown>;
 }

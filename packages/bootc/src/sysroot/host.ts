@@ -4,7 +4,6 @@ import { installBootloader } from "@particle/bootupd";
 import { Store } from "@particle/composefs";
 import { importImage } from "@particle/oci";
 import { pathExists, readFileIfExists } from "@particle/runtime";
-import { DEFAULT_AUTH_FILE, loadAuth } from "../auth.js";
 import { grubRenderer } from "../boot/grub.js";
 import { systemdBootWriters } from "../boot/systemd-boot-host.js";
 import type { ImageImporter } from "../deploy/upgrade.js";
@@ -52,12 +51,10 @@ export interface ImporterOptions {
 /** Imports transport references with @particle/oci, with credentials from the auth file. */
 export function ociImporter(options: ImporterOptions = {}): ImageImporter {
   return async (store, source, name) => {
-    const authFile = options.authFile ?? DEFAULT_AUTH_FILE;
-    // Refuse a world-readable auth file before anything reads it; its content is never logged.
-    const auth = await loadAuth(authFile);
+    // @particle/oci refuses an auth file others can read before the transport opens.
     const result = await importImage(store as Store, source, name, {
       workDir: options.workDir ?? path.join(os.tmpdir(), "particle-bootc-import"),
-      ...(auth ? { authFile } : {}),
+      authFile: options.authFile ?? "/etc/particle/auth.json",
       ...(options.insecure ? { insecure: options.insecure } : {}),
     });
     return { manifestDigest: result.manifestDigest };

@@ -5,6 +5,7 @@ import {
   type Descriptor,
   DockerManifest,
   DockerManifestList,
+  DockerMediaType,
   MediaType,
   manifestKind,
   OciImageConfig,
@@ -14,11 +15,6 @@ import {
 } from "../spec.js";
 
 /** Building and parsing the JSON documents of an image (pure). */
-
-/** The bytes we write for a document: compact JSON, fields in the order built (reproducible digests). */
-export function canonicalJson(doc: unknown): Buffer {
-  return Buffer.from(JSON.stringify(doc), "utf8");
-}
 
 export function descriptorOf(
   bytes: Uint8Array,
@@ -83,8 +79,8 @@ export function layerKind(mediaType: string): "tar" | "native" {
     case MediaType.ociLayerTar:
     case MediaType.ociLayerGzip:
     case MediaType.ociLayerZstd:
-    case MediaType.dockerLayerGzip:
-    case MediaType.dockerLayerTar:
+    case DockerMediaType.layerGzip:
+    case DockerMediaType.layerTar:
     case "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip":
       return "tar";
     case MediaType.particleSquashfs:
@@ -129,7 +125,7 @@ export function selectPlatform(manifests: readonly Descriptor[], wanted: Platfor
   if (found) return found;
   // An index without platforms (an oci layout of one image) has one obvious choice.
   const images = manifests.filter(
-    (m) => m.mediaType !== MediaType.ociIndex && m.mediaType !== MediaType.dockerManifestList,
+    (m) => m.mediaType !== MediaType.ociIndex && m.mediaType !== DockerMediaType.manifestList,
   );
   const only = images.length === 1 ? images[0] : undefined;
   if (only && only.platform === undefined) return only;

@@ -10,8 +10,8 @@ import {
   writeJsonAtomic,
 } from "@particle/runtime";
 import { ociError } from "../errors.js";
-import { Annotation, type Descriptor, MediaType, OciIndex, OciLayout } from "../spec.js";
-import { canonicalJson, descriptorOf, parseDocument } from "./documents.js";
+import { Annotation, type Descriptor, documentBytes, MediaType, OciIndex, OciLayout } from "../spec.js";
+import { descriptorOf, parseDocument } from "./documents.js";
 import { checkDigest, openVerified, writeStreamAtomic } from "./verify.js";
 
 /**
@@ -31,7 +31,7 @@ export class OciLayoutDir {
           context: { path: layout.root },
         });
       await mkdirDurable(path.join(layout.root, "blobs", "sha256"));
-      await writeFileAtomic(marker, canonicalJson({ imageLayoutVersion: "1.0.0" } satisfies OciLayout));
+      await writeFileAtomic(marker, documentBytes({ imageLayoutVersion: "1.0.0" } satisfies OciLayout));
       if (!(await pathExists(path.join(layout.root, "index.json"))))
         await layout.writeIndex({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] });
       return layout;
@@ -84,7 +84,7 @@ export class OciLayoutDir {
   }
 
   async putJson(doc: unknown, mediaType: string): Promise<Descriptor> {
-    const bytes = canonicalJson(doc);
+    const bytes = documentBytes(doc);
     const desc = descriptorOf(bytes, mediaType);
     if (!(await this.hasBlob(desc))) await writeFileAtomic(this.blobPath(desc.digest), bytes);
     return desc;

@@ -1,14 +1,15 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { mkdirDurable, readFileIfExists, writeFileAtomic } from "@particle/runtime";
+import { ifExists, mkdirDurable, readFileIfExists, writeFileAtomic } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import { AuthFile } from "../spec.js";
 
 /**
  * Registry credentials in the containers auth.json format (containers-auth.json(5)), also read
- * from Docker's ~/.docker/config.json. Secrets only leave this module as a `Credentials` value;
- * its `toString`/`toJSON` print nothing secret, so a stray log line cannot leak them.
+ * from Docker's ~/.docker/config.json. The one reader of credentials in the toolkit. Secrets only
+ * leave this module as a `Credentials` value; its `toString`/`toJSON` print nothing secret, so a
+ * stray log line cannot leak them. The settings' own file must be private (mode 0600).
  */
 
 export class Credentials {
@@ -55,18 +56,40 @@ function keysFor(host: string): string[] {
   return keys;
 }
 
-async function readAuthFile(file: string): Promise<AuthFile | undefined> {
+async function readAuthFile(
+  file: string,
+  options: { private?: boolean } = {},
+): Promise<AuthFile | undefined> {
+  if (options.private) {
+    const stat = await ifExists(fs.stat(file));
+    if (stat === undefined) return undefined;
+    if ((stat.mode & 0o077) !== 0) {
+      const mode = (stat.mode & 0o7777).toString(8).padStart(4, "0");
+      throw ociError("AUTH_FILE_MODE", `${file} is readable by other users (mode ${mode})`, {
+        hint: `Restrict it: chmod 600 ${file}`,
+        context: { path: file },
+      });
+    }
+  }
   const text = await readFileIfExists(file);
   if (text === undefined) return undefined;
   try {
     return AuthFile.parse(JSON.parse(text));
   } catch {
-    // Never quote the content: it holds secrets.
+    // Never quote the content (it holds secrets), nor keep the parser's error, which may.
     throw ociError("AUTH_FILE_INVALID", `credentials file ${file} is not valid JSON with an auths object`, {
       context: { path: file },
-      cause: new Error("parse failed"),
     });
   }
+}
+
+/**
+ * Checks the settings' credentials file (`registry.auth_file`) before a transport opens: a file that
+ * group or others can read is refused (AUTH_FILE_MODE) rather than used, and a malformed one fails
+ * (AUTH_FILE_INVALID). A missing file is fine: there are no credentials.
+ */
+export async function checkAuthFile(authFile: string | undefined): Promise<void> {
+  if (authFile !== undefined) await readAuthFile(authFile, { private: true });
 }
 
 function decode(entry: NonNullable<AuthFile["auths"]>[string]): Credentials | undefined {
@@ -83,7 +106,7 @@ function decode(entry: NonNullable<AuthFile["auths"]>[string]): Credentials | un
 /** Credentials for a registry host, from the first file that has them. */
 export async function credentialsFor(host: string, sources: AuthSources): Promise<Credentials | undefined> {
   for (const file of authFiles(sources)) {
-    const auths = (await readAuthFile(file))?.auths ?? {};
+    const auths = (await readAuthFile(file, { private: file === sources.authFile }))?.auths ?? {};
     for (const key of keysFor(host)) {
       const entry = auths[key];
       const creds = entry ? decode(entry) : undefined;

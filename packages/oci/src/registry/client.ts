@@ -3,7 +3,14 @@ import type { ParticleError } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import { descriptorOf } from "../image/documents.js";
 import { verifier } from "../image/verify.js";
-import { type Descriptor, MediaType, RegistryErrorBody, TagList, TokenResponse } from "../spec.js";
+import {
+  type Descriptor,
+  DockerMediaType,
+  MediaType,
+  RegistryErrorBody,
+  TagList,
+  TokenResponse,
+} from "../spec.js";
 import { connect } from "../stream.js";
 import type { Credentials } from "./auth-file.js";
 import { parseChallenge } from "./challenge.js";
@@ -33,8 +40,8 @@ export interface RegistryClientOptions {
 const MANIFEST_ACCEPT = [
   MediaType.ociManifest,
   MediaType.ociIndex,
-  MediaType.dockerManifest,
-  MediaType.dockerManifestList,
+  DockerMediaType.manifest,
+  DockerMediaType.manifestList,
 ].join(", ");
 /** Manifests are small; a larger answer is hostile. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

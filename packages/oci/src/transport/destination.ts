@@ -5,6 +5,7 @@ import { ociError } from "../errors.js";
 import { OciLayoutDir } from "../image/layout.js";
 import { writeStreamAtomic } from "../image/verify.js";
 import { formatTransportRef, type TransportRef } from "../reference.js";
+import { checkAuthFile } from "../registry/auth-file.js";
 import type { Descriptor } from "../spec.js";
 import { readTree } from "../tar/tree.js";
 import { TarWriter } from "../tar/write.js";
@@ -76,6 +77,7 @@ export async function openDestination(
   ref: TransportRef,
   options: TransportOptions,
 ): Promise<ImageDestination> {
+  await checkAuthFile(options.authFile);
   const name = formatTransportRef(ref);
   switch (ref.transport) {
     case "oci":

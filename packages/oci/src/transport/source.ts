@@ -13,10 +13,11 @@ import {
 import { OciLayoutDir } from "../image/layout.js";
 import { checkDigest, hasher, openVerified } from "../image/verify.js";
 import { formatTransportRef, type TransportRef } from "../reference.js";
+import { checkAuthFile } from "../registry/auth-file.js";
 import {
   type Descriptor,
   DockerArchiveManifest,
-  MediaType,
+  DockerMediaType,
   manifestKind,
   type OciImageConfig,
   OciIndex,
@@ -162,12 +163,12 @@ async function dockerArchiveSource(
       await handle.read(head, 0, 4, 0).finally(() => handle.close());
       const desc = await describe(
         p,
-        sniffCompression(head) === "gzip" ? MediaType.dockerLayerGzip : MediaType.dockerLayerTar,
+        sniffCompression(head) === "gzip" ? DockerMediaType.layerGzip : DockerMediaType.layerTar,
       );
       layers.push(desc);
       files.set(desc.digest, inside(p));
     }
-    const configDesc = await describe(entry.Config, MediaType.dockerConfig);
+    const configDesc = await describe(entry.Config, DockerMediaType.config);
     files.set(configDesc.digest, inside(entry.Config));
     return {
       name,
@@ -220,6 +221,7 @@ async function registrySource(
 
 /** Opens an image for reading from any transport. */
 export async function openSource(ref: TransportRef, options: TransportOptions): Promise<ImageSource> {
+  await checkAuthFile(options.authFile);
   const name = formatTransportRef(ref);
   switch (ref.transport) {
     case "oci":

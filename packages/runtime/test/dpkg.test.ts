@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDeb822, parseDpkgStatus } from "../src/debian/dpkg-status.js";
+import { parseDeb822, parseDpkgStatus } from "../src/dpkg.js";
 
 const STATUS = `Package: zlib1g
 Status: install ok installed

@@ -1,5 +1,11 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { fromSystemError } from "./errors.js";
+
+/**
+ * Debian's package database: deb822 stanzas and dpkg's `status` file, parsed once for every package
+ * (apt-layer's package lists and SBOMs, bootupd's bootloader versions).
+ */
 
 /** One installed package as dpkg records it. */
 export interface InstalledPackage {
@@ -66,7 +72,14 @@ export function parseDpkgStatus(text: string): InstalledPackage[] {
   );
 }
 
-/** The packages installed in a root filesystem. */
+/** The packages installed in a root filesystem (its `var/lib/dpkg/status`, which must exist). */
 export async function loadInstalledPackages(root: string): Promise<InstalledPackage[]> {
-  return parseDpkgStatus(await fs.readFile(path.join(root, "var/lib/dpkg/status"), "utf8"));
+  const file = path.join(root, "var/lib/dpkg/status");
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (error) {
+    throw fromSystemError(error, `reading the package database ${file}`, file);
+  }
+  return parseDpkgStatus(text);
 }
