@@ -89,8 +89,9 @@ try {
       `Version: ${version}`,
       "Architecture: all",
       "Maintainer: Particle-OS maintainers <particle-os@users.noreply.example>",
-      // attr: getfattr reads overlayfs opaque directories during the /etc merge.
-      "Depends: nodejs (>= 18), attr, initramfs-tools, util-linux",
+      // attr: getfattr reads overlayfs opaque directories during the /etc merge. bubblewrap: apt-layer's
+      // build sandbox (every apt, dpkg and recipe script runs in it).
+      "Depends: nodejs (>= 18), attr, bubblewrap, initramfs-tools, util-linux",
       "Section: admin",
       "Priority: optional",
       `Description: Particle-OS image-based system tools (${clis.join(", ")})`,

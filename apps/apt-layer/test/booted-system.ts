@@ -45,13 +45,16 @@ const INSIDE_ENV = {
   PARTICLE_LOGGING_FILE: "",
 };
 
-/** The image: Debian with nodejs, attr and squashfs-tools, plus a layer with a fake kernel, /sysroot and the CLI. */
+/** The image: Debian with nodejs, attr, bubblewrap (the build sandbox) and squashfs-tools, plus a layer with a fake kernel, /sysroot and the CLI. */
 async function makeImage(dir: string, storeRoot: string, runDir: string): Promise<void> {
   const store = await openStore(storeRoot, { runDir });
   const ctx = { store, stateDir: path.join(dir, "build-state"), cacheDir: path.join(dir, "build-cache") };
   const base = await importTree(ctx, {
     // Debian 12's Node.js 18: the oldest the CLIs support.
-    source: await debianRootfs({ suite: "bookworm", include: ["attr", "nodejs", "squashfs-tools"] }),
+    source: await debianRootfs({
+      suite: "bookworm",
+      include: ["attr", "bubblewrap", "nodejs", "squashfs-tools"],
+    }),
     target: "debian:node",
   });
   const extra = path.join(dir, "extra");

@@ -89,7 +89,9 @@ export const RecipeScript = z
     run: z
       .string()
       .min(1)
-      .describe("A POSIX sh script run inside the image (chrooted, no network, no daemons)."),
+      .describe(
+        "A POSIX sh script run inside the image (in the build sandbox: no network, no daemons, few capabilities).",
+      ),
   })
   .strict();
 

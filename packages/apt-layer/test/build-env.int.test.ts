@@ -23,8 +23,11 @@ describe("build environment", () => {
     const before = await hostState();
     const env = await BuildEnvironment.open({ lower: [base], dir, aptCache });
     try {
-      // Own PID namespace: the command is PID 1 and sees only its own processes.
-      expect((await env.run(["cat", "/proc/self/stat"])).stdout.split(" ")[0]).toBe("1");
+      // Own PID namespace: the command sees only the sandbox's init (bwrap, PID 1) and itself.
+      expect((await env.run(["ls", "/proc"])).stdout.split("\n").filter((n) => /^\d+$/.test(n))).toEqual([
+        "1",
+        "2",
+      ]);
       // No network by default: only the loopback interface exists.
       const offline = (await env.run(["cat", "/proc/net/dev"])).stdout;
       expect(offline).toContain("lo:");
@@ -35,6 +38,7 @@ describe("build environment", () => {
       });
       expect((await env.run(["ls", "/dev"])).stdout.split("\n").sort()).toEqual(
         [
+          "core",
           "fd",
           "full",
           "null",

@@ -83,7 +83,11 @@ export async function restoreImages(paths: StorePaths, archive: string): Promise
     for (const ref of read.manifest.refs) index = mergeRef(index, entries, ref, now);
     await writeIndex(paths, index);
     await tx.step("index-updated");
-    return { refs: read.manifest.refs, blobs: read.blobs, reused: read.reused, bytes: read.bytes };
+    // Only the refs the archive holds an image for were tagged (mergeRef skips the others).
+    const tagged = read.manifest.refs.filter((ref) =>
+      entries.some((d) => d.annotations?.[Annotation.refName] === ref),
+    );
+    return { refs: tagged, blobs: read.blobs, reused: read.reused, bytes: read.bytes };
   } finally {
     await tx.commit();
   }
@@ -101,6 +105,9 @@ async function readArchive(
   let bytes = 0;
   const extract = tar.extract();
   const reading = pipeline(createReadStream(archive), extract);
+  // A truncated archive fails the pipeline while a member is being read: handled here at once,
+  // else it is an unhandled rejection that kills the process (a stack trace, a journal entry left).
+  reading.catch(() => undefined);
   try {
     for await (const entry of extract) {
       const { name, type, size } = entry.header;

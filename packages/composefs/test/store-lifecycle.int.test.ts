@@ -130,6 +130,65 @@ describe("tags, history, gc, backup", () => {
     await expect(fs.access(path.join(dir, "x.tar"))).rejects.toThrow();
   });
 
+  it("restore-of-a-truncated-backup-fails-cleanly-at-any-cut", async () => {
+    const dir = await scratchDir("cfs-truncated");
+    const store = await scratchStore(dir);
+    const [a] = await layersIn(dir, store, 1);
+    if (!a) throw new Error("layers");
+    await store.commitImage({ name: "os", tag: "stable", layers: [a] });
+    const archive = path.join(dir, "backup.tar");
+    await store.backup(["os:stable"], archive);
+    const bytes = await fs.readFile(archive);
+    const target = await Store.open(path.join(dir, "target"), {
+      create: true,
+      runDir: path.join(dir, "run2"),
+    });
+    const journal = path.join(dir, "target", ".particle", "journal");
+    // Cuts inside headers, inside blob data and at block boundaries.
+    for (const cut of [
+      100,
+      512,
+      1000,
+      1536,
+      Math.floor(bytes.length / 2),
+      bytes.length - 1100,
+      bytes.length - 600,
+    ]) {
+      await fs.writeFile(path.join(dir, "cut.tar"), bytes.subarray(0, cut));
+      expect({ cut, code: await codeOf(target.restore(path.join(dir, "cut.tar"))) }).toEqual({
+        cut,
+        code: "BACKUP_INVALID",
+      });
+      expect(await fs.readdir(journal).catch(() => [])).toEqual([]);
+      expect(await target.list()).toEqual([]);
+    }
+  });
+
+  it("restore-reports-only-the-images-it-tagged", async () => {
+    const dir = await scratchDir("cfs-restore-report");
+    const store = await scratchStore(dir);
+    const [a] = await layersIn(dir, store, 1);
+    if (!a) throw new Error("layers");
+    await store.commitImage({ name: "os", tag: "stable", layers: [a] });
+    const archive = path.join(dir, "backup.tar");
+    await store.backup(["os:stable"], archive);
+    // An archive whose manifest names a ref it holds no image for (same length: the tar stays valid).
+    const text = (await fs.readFile(archive)).toString("latin1");
+    const refs = /"refs": \[\s*"os:stable"\s*\]/.exec(text)?.[0] ?? "(refs not found)";
+    expect(refs).not.toBe("(refs not found)");
+    const edited = path.join(dir, "edited.tar");
+    await fs.writeFile(
+      edited,
+      Buffer.from(text.replace(refs, refs.replace("os:stable", "os:ghost1")), "latin1"),
+    );
+    const target = await Store.open(path.join(dir, "target"), {
+      create: true,
+      runDir: path.join(dir, "run2"),
+    });
+    expect(await target.restore(edited)).toMatchObject({ refs: [] });
+    expect(await target.list()).toEqual([]);
+  });
+
   it("remove-drops-a-tag-or-every-tag-of-a-digest", async () => {
     const dir = await scratchDir("cfs-remove");
     const store = await scratchStore(dir);

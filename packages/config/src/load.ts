@@ -62,16 +62,21 @@ export function parseConfigText(text: string, where: string): SettingsLayer {
   try {
     value = parseToml(text);
   } catch (error) {
+    // Position and a reason only, never a line of the file: the path may lead (through a symlink)
+    // to a file that is not a config file at all, and its content is not ours to print.
+    const reason =
+      error instanceof TomlError
+        ? error.message.split("\n")[0]?.replace(/^Invalid TOML document:\s*/, "")
+        : "";
     const detail =
       error instanceof TomlError
-        ? `line ${error.line}, column ${error.column}: ${error.message.split("\n")[0]}`
-        : String(error);
+        ? `line ${error.line}, column ${error.column}${reason && !/['"`]/.test(reason) ? `: ${reason}` : ""}`
+        : "unreadable";
     throw new ParticleError({
       code: "CONFIG_SYNTAX",
       message: `${where}: not valid TOML (${detail})`,
       hint: "Fix the syntax; see https://toml.io.",
       context: { source: where },
-      cause: error,
       exit: "invalidInput",
     });
   }

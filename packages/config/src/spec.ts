@@ -71,7 +71,10 @@ export const sections = {
   logging: z
     .object({
       level: logLevel.describe("Minimum level written to the log file and stderr."),
-      file: z.string().describe("Log file name inside paths.log; empty disables the file."),
+      file: z
+        .string()
+        .regex(/^(?:|(?!\.\.?$)[^/\0]+)$/, "a file name inside paths.log (no '/', not '.' or '..')")
+        .describe("Log file name inside paths.log; empty disables the file."),
       stderr: z
         .enum(["auto", "human", "json", "journal", "none"])
         .describe("Format of log lines on stderr; auto picks human on a terminal, journal under systemd."),

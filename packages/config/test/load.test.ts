@@ -48,6 +48,28 @@ describe("loadSettings", () => {
     ]);
   });
 
+  it("never prints a line of a file that config.toml points to through a symlink", async () => {
+    const secret = path.join(root, "secret");
+    await fs.writeFile(secret, "root:$6$very-secret-hash:19000:0:99999:7:::\n");
+    await fs.symlink(secret, path.join(root, "config.toml"));
+    const error = await loadSettings({ configRoot: root, env: {} }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "CONFIG_SYNTAX" });
+    const chain: string[] = [];
+    for (let e: unknown = error; e instanceof Error; e = e.cause) chain.push(e.message, String(e.stack));
+    expect(chain.join("\n")).not.toContain("very-secret-hash");
+    expect((error as Error).message).toMatch(/line 1, column \d+/);
+  });
+
+  it.each(["../../etc/shadow", "/etc/shadow", "sub/file.log", ".."])(
+    "refuses logging.file %s outside paths.log",
+    async (file) => {
+      await fs.writeFile(path.join(root, "config.toml"), `[logging]\nfile = "${file}"\n`);
+      await expect(loadSettings({ configRoot: root, env: {} })).rejects.toMatchObject({
+        code: "CONFIG_INVALID",
+      });
+    },
+  );
+
   it("names the file, the key and what is allowed for a bad value", async () => {
     await fs.mkdir(path.join(root, "config.d"));
     const file = path.join(root, "config.d", "50-bad.toml");

@@ -46,6 +46,10 @@ const catalogue = {
     exit: "invalidInput",
     hint: 'Device nodes are not allowed here; pass devices: "allow" only for trusted OS images.',
   },
+  TAR_XATTR_INVALID: {
+    exit: "invalidInput",
+    hint: "Extended attribute names must be user.*, trusted.*, security.* or system.posix_acl_access/default followed by printable ASCII; the archive is malformed or hostile.",
+  },
   TAR_UNSUPPORTED_TYPE: {
     exit: "invalidInput",
     hint: "Only files, directories, symlinks, hardlinks, devices and fifos can be stored in a layer.",
@@ -88,6 +92,18 @@ const catalogue = {
     exit: "invalidInput",
     hint: "The JSON document is malformed or not of the expected kind.",
   },
+  DOCUMENT_TOO_LARGE: {
+    exit: "invalidInput",
+    hint: "JSON documents of an image are small; a larger one is malformed or hostile (the limits are listed in SECURITY.md).",
+  },
+  INPUT_NOT_REGULAR: {
+    exit: "invalidInput",
+    hint: "Image layouts and archives hold regular files; a device, FIFO or directory in their place is malformed or hostile input.",
+  },
+  INPUT_SYMLINK_ESCAPE: {
+    exit: "invalidInput",
+    hint: "A symlink inside the layout or archive points outside it (or is absolute); the input is hostile, or was copied with its links kept: copy it with links resolved.",
+  },
   DIGEST_INVALID: { exit: "invalidInput", hint: "Digests look like sha256:<64 hex digits>." },
   LAYOUT_INVALID: {
     exit: "invalidInput",
@@ -110,6 +126,14 @@ const catalogue = {
     exit: "usage",
     hint: "--max-layers must be at least 2 (one package layer and the final layer).",
   },
+  IMAGE_TOO_MANY_LAYERS: {
+    exit: "invalidInput",
+    hint: "An image may have at most 128 layers (overlayfs stacks each as a loop-mounted lower layer); rebuild it with fewer (e.g. a chunked export with --max-layers).",
+  },
+  DESTINATION_INVALID: {
+    exit: "usage",
+    hint: "Export to a new or regular file (oci-archive:FILE) or a directory (oci:DIR); device nodes, FIFOs and the like are refused.",
+  },
   // Registries.
   REGISTRY_UNAUTHORIZED: { exit: "permission", hint: "Log in first: particle login HOST" },
   REGISTRY_DENIED: {
@@ -127,6 +151,18 @@ const catalogue = {
   REGISTRY_UNREACHABLE: {
     exit: "unavailable",
     hint: "Check the host name, port and network; for a plain-HTTP registry add it to registry.insecure.",
+  },
+  REGISTRY_TIMEOUT: {
+    exit: "unavailable",
+    hint: "The registry stopped answering (or answers too slowly); check the network and retry later.",
+  },
+  REGISTRY_RESPONSE_INVALID: {
+    exit: "failure",
+    hint: "The registry's answer is malformed, compressed where it must not be, or larger than allowed; the registry is broken or hostile.",
+  },
+  REGISTRY_CREDENTIALS_REFUSED: {
+    exit: "permission",
+    hint: "Credentials are only sent to the registry's own host and to its token service over HTTPS (or to loopback and registry.insecure hosts); ask the registry's operator to fix its token realm.",
   },
   REGISTRY_INSECURE_REFUSED: {
     exit: "usage",

@@ -30,6 +30,20 @@ function invalid(ref: string, why: string) {
 
 /** Parses `HOST/REPO[:TAG][@DIGEST]` (the part after `docker://`). */
 export function parseRegistryRef(text: string): RegistryRef {
+  const firstSlash = text.indexOf("/");
+  const firstAt = text.indexOf("@");
+  const userInfo =
+    firstAt !== -1 &&
+    (firstSlash === -1 ? !text.slice(firstAt + 1).startsWith("sha256:") : firstAt < firstSlash);
+  if (userInfo)
+    // The text holds a password: never echo it.
+    throw ociError(
+      "REF_INVALID",
+      "invalid image reference: it holds user credentials (USER[:PASSWORD]@HOST)",
+      {
+        hint: "References never carry credentials: log in with `particle login HOST`, then use docker://HOST/REPO[:TAG].",
+      },
+    );
   let rest = text;
   let digest: string | undefined;
   const at = rest.indexOf("@");

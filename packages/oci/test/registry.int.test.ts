@@ -118,7 +118,8 @@ describe("registry client against docker-registry (anonymous)", () => {
     const a = new RegistryClient({ host: registry.host, repository: "particle/a" });
     await expect(a.getManifest("nope")).rejects.toMatchObject({ code: "REGISTRY_NOT_FOUND" });
     const good = blob("hello layer");
-    await expect(buffer(await a.getBlob({ digest: good.desc.digest, size: 5 }))).rejects.toMatchObject({
+    // Content-Length already tells: the download stops before the body is read.
+    await expect(a.getBlob({ digest: good.desc.digest, size: 5 }).then(buffer)).rejects.toMatchObject({
       code: "BLOB_SIZE_MISMATCH",
     });
   });

@@ -5,7 +5,9 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  decodeName,
   decompress,
+  encodeName,
   encodePaxRecords,
   extractTar,
   ociToOverlay,
@@ -25,6 +27,7 @@ import {
   makeTar,
   stream,
   symlink,
+  withName,
   zeroBomb,
 } from "./fixtures/archives.js";
 
@@ -113,6 +116,57 @@ describe("tar codec", () => {
       file("a/b", "x", { xattrs: { "user.z": Buffer.from([0xff]), "user.a": Buffer.from([0]) } }),
     ];
     expect((await makeTar(items)).equals(await makeTar(items))).toBe(true);
+  });
+});
+
+describe("names as bytes and the root entry", () => {
+  const latin1 = (text: string) => decodeName(Buffer.from(text, "latin1"));
+
+  it("decodes names that are not UTF-8 without loss and tells them apart", () => {
+    const cafe = Buffer.from("caf\xe9", "latin1");
+    const replaced = Buffer.from("caf\ufffd", "utf8");
+    expect(encodeName(decodeName(cafe)).equals(cafe)).toBe(true);
+    expect(decodeName(cafe)).not.toBe(decodeName(replaced));
+    expect(decodeName(Buffer.from("größe"))).toBe("größe");
+    for (const bytes of [
+      [0xed, 0xa0, 0x80],
+      [0xc0, 0xaf],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+    ]) {
+      const b = Buffer.from(bytes);
+      expect(encodeName(decodeName(b)).equals(b)).toBe(true);
+    }
+  });
+
+  it("writes, reads and extracts Latin-1 names byte for byte", async () => {
+    const name = latin1("caf\xe9/na\xefve");
+    const items = await collect(
+      readTar(
+        stream(await makeTar([dir(latin1("caf\xe9")), file(name, "x"), symlink(latin1("l\xe9"), name)])),
+      ),
+    );
+    expect(items.map((i) => i.entry.path)).toEqual([latin1("caf\xe9"), name, latin1("l\xe9")]);
+    expect(items[2]?.entry.linkname).toBe(name);
+    const target = await tempDir();
+    await extractTar(readTar(stream(await makeTar([dir(latin1("caf\xe9")), file(name, "x")]))), target, {
+      owners: false,
+    });
+    const listed = await fs.readdir(Buffer.from(`${target}/caf\xe9`, "latin1"), { encoding: "buffer" });
+    expect(listed.map((b) => b.toString("latin1"))).toEqual(["na\xefve"]);
+  });
+
+  it("applies the metadata of a '/' root entry to the extraction root", async () => {
+    const data = withName(
+      await makeTar([dir("", { mode: 0o711, mtime: 1_600_000_000 }), file("a", "1")]),
+      "/",
+    );
+    const items = await collect(readTar(stream(data)));
+    expect(items[0]?.entry.path).toBe("");
+    const target = await tempDir();
+    await extractTar(readTar(stream(data)), target, { owners: false });
+    const stat = await fs.stat(target);
+    expect([stat.mode & 0o7777, stat.mtimeMs / 1000]).toEqual([0o711, 1_600_000_000]);
   });
 });
 

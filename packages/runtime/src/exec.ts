@@ -22,6 +22,7 @@ const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   "grub-install": "grub2-common",
   "grub-editenv": "grub-common",
   unshare: "util-linux",
+  bwrap: "bubblewrap",
   losetup: "mount",
   mount: "mount",
   umount: "mount",

@@ -55,7 +55,13 @@ export {
 } from "./exec.js";
 export { type FailpointAction, failpoint, parseFailpoints } from "./failpoint.js";
 export { sha256File, sha256Hex } from "./hash.js";
-export { ISOLATED_ENV, type IsolateOptions, isolationArgs, runIsolated } from "./isolate.js";
+export {
+  ISOLATED_ENV,
+  type IsolateOptions,
+  isolationArgs,
+  runIsolated,
+  SANDBOX_CAPABILITIES,
+} from "./isolate.js";
 export { pendingTransactions, type Recoverer, recoverPending, Transaction } from "./journal.js";
 export { acquireLock, type Lock, type LockOptions, withLock } from "./lock.js";
 export {

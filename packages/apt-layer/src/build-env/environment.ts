@@ -14,11 +14,11 @@ import {
 } from "@particle/runtime";
 import { DEFAULT_SOURCE_DATE_EPOCH } from "../context.js";
 import { imagePathUnsafe } from "../errors.js";
-import { mountMinimalDev } from "./devices.js";
 
 /**
  * The build environment: a writable overlay on read-only lower directories (the mounted base image),
- * where apt and dpkg run isolated (see runtime's `runIsolated`) with a minimal /dev, a read-only /sys,
+ * where apt and dpkg run sandboxed (runtime's `runIsolated`: bubblewrap, its own minimal /dev and /proc,
+ * few capabilities) with a read-only /sys,
  * tmpfs /tmp and /run, the host's resolver for downloads, apt's caches bound from outside the image
  * (so they never land in a layer), and a policy-rc.d that stops maintainer scripts from starting
  * daemons. Every change lands in `upper`; `close()` removes what the environment added and unmounts.
@@ -91,7 +91,8 @@ export class BuildEnvironment {
   ): Promise<BuildEnvironment> {
     const before = new Set((await mountsBelow(root)).map((m) => m.id));
     try {
-      await mountMinimalDev(await noLinkPath(root, "dev"));
+      // The sandbox mounts its own /dev and /proc there: a link would make bwrap mount elsewhere.
+      for (const dir of ["dev", "proc"]) await noLinkPath(root, dir);
       await bindMount("/sys", await noLinkPath(root, "sys"), { readOnly: true });
       for (const dir of ["tmp", "run"]) {
         await mount({

@@ -6,7 +6,7 @@ import { type RecipeStep, sourcesFile } from "./steps.js";
 
 /**
  * Carries out the non-apt recipe steps inside a build environment. Every change is made by a tool
- * running chrooted in the image (install, useradd, systemctl), never by writing host paths that a
+ * running in the image's build sandbox (install, useradd, systemctl), never by writing host paths that a
  * symlink in the image could redirect; inputs are staged in the environment's private /tmp.
  */
 
@@ -62,7 +62,7 @@ export async function applyStep(env: BuildEnvironment, step: RecipeStep): Promis
       }
       return;
     case "units":
-      // systemctl works offline in a chroot: it edits the unit symlinks without a running systemd.
+      // systemctl works offline in the sandbox: it edits the unit symlinks without a running systemd.
       if (step.units.enable.length > 0) await env.run(["systemctl", "enable", "--", ...step.units.enable]);
       if (step.units.disable.length > 0) await env.run(["systemctl", "disable", "--", ...step.units.disable]);
       if (step.units.mask.length > 0) await env.run(["systemctl", "mask", "--", ...step.units.mask]);

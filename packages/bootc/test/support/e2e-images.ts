@@ -26,6 +26,8 @@ export const E2E_ROOTFS = {
     "e2fsprogs",
     "kmod",
     "attr",
+    // particle-os.deb depends on it (apt-layer's build sandbox); dpkg -i installs no dependencies.
+    "bubblewrap",
     "grub-efi-amd64-bin",
     "systemd-boot-efi",
   ],

@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { decodeName, pathBytes } from "../tar/name.js";
 
 /**
  * Which dpkg package owns each path of an image, from var/lib/dpkg/info/*.list. Listed paths are
@@ -26,7 +27,9 @@ export function directoryResolver(root: string): (relative: string) => Promise<s
     );
     const here = parent === "" ? path.posix.basename(dir) : `${parent}/${path.posix.basename(dir)}`;
     let resolved = here;
-    const target = await fs.readlink(path.join(root, here)).catch(() => undefined);
+    const target = await fs
+      .readlink(pathBytes(root, here), { encoding: "buffer" })
+      .then(decodeName, () => undefined);
     if (target !== undefined) {
       const joined = target.startsWith("/") ? target.slice(1) : path.posix.join(parent, target);
       const normal = path.posix.normalize(joined).replace(/^(\.\.\/)+|^\.\.$/, "");
@@ -53,9 +56,12 @@ export async function readPackageOwners(root: string): Promise<Map<string, strin
   const owners = new Map<string, string>();
   for (const file of files) {
     const pkg = packageOfListFile(file) as string;
-    const text = await fs.readFile(path.join(infoDir, file), "utf8");
-    for (const line of text.split("\n")) {
-      const listed = line.replace(/^\/+/, "");
+    // Listed names are bytes like the files themselves (name.ts).
+    const data = await fs.readFile(path.join(infoDir, file));
+    for (let start = 0; start < data.length; ) {
+      const end = data.indexOf(0x0a, start) === -1 ? data.length : data.indexOf(0x0a, start);
+      const listed = decodeName(data.subarray(start, end)).replace(/^\/+/, "");
+      start = end + 1;
       if (listed === "" || listed === ".") continue;
       const actual = await resolve(listed);
       if (!owners.has(actual)) owners.set(actual, pkg);

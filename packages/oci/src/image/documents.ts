@@ -1,6 +1,7 @@
 import { ociArchitecture, sha256Hex } from "@particle/runtime";
 import type { z } from "zod";
 import { ociError } from "../errors.js";
+import { LIMITS } from "../limits.js";
 import {
   type Descriptor,
   DockerManifest,
@@ -24,18 +25,29 @@ export function descriptorOf(
   return { mediaType, digest: `sha256:${sha256Hex(bytes)}`, size: bytes.length, ...extra };
 }
 
+/**
+ * Parses JSON from outside, as DOCUMENT_INVALID on failure. The message gives the position only:
+ * V8's own message quotes the text, and the text may be a file the input pointed at.
+ */
+export function parseJson(bytes: Uint8Array | string, what: string): unknown {
+  try {
+    return JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw ociError(
+      "DOCUMENT_INVALID",
+      `${what} is not valid JSON${position ? ` (at byte ${position})` : ""}`,
+    );
+  }
+}
+
 /** Parses JSON from outside with a schema, as DOCUMENT_INVALID on failure. */
 export function parseDocument<S extends z.ZodType>(
   schema: S,
   bytes: Uint8Array | string,
   what: string,
 ): z.infer<S> {
-  let value: unknown;
-  try {
-    value = JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
-  } catch (error) {
-    throw ociError("DOCUMENT_INVALID", `${what} is not valid JSON`, { cause: error });
-  }
+  const value = parseJson(bytes, what);
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -61,12 +73,25 @@ export function parseImageManifest(bytes: Uint8Array, what: string): NormalizedM
   const kind = manifestKind(raw);
   if (kind === "oci-manifest" || kind === "docker-manifest") {
     const m = raw as OciManifest;
+    checkLayerCount(m.layers.length, what);
     return { config: m.config, layers: m.layers, annotations: m.annotations ?? {} };
   }
   throw ociError(
     "MEDIA_TYPE_UNSUPPORTED",
     `${what} is ${kind ?? "of an unknown kind"}, not an image manifest`,
   );
+}
+
+/** Refuses an image with more layers than can be stacked (LIMITS.layersPerImage), before anything is downloaded. */
+export function checkLayerCount(count: number, what: string): void {
+  if (count > LIMITS.layersPerImage)
+    throw ociError(
+      "IMAGE_TOO_MANY_LAYERS",
+      `${what} has ${count} layers, more than the ${LIMITS.layersPerImage} allowed`,
+      {
+        context: { layers: count, limit: LIMITS.layersPerImage },
+      },
+    );
 }
 
 export function parseConfig(bytes: Uint8Array): OciImageConfig {

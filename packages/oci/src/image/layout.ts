@@ -4,14 +4,17 @@ import type { Readable } from "node:stream";
 import {
   failpoint,
   fsyncDir,
+  ifExists,
   mkdirDurable,
   pathExists,
   writeFileAtomic,
   writeJsonAtomic,
 } from "@particle/runtime";
 import { ociError } from "../errors.js";
+import { LIMITS } from "../limits.js";
 import { Annotation, type Descriptor, documentBytes, MediaType, OciIndex, OciLayout } from "../spec.js";
 import { descriptorOf, parseDocument } from "./documents.js";
+import { readDocument, resolveInside } from "./input.js";
 import { checkDigest, openVerified, writeStreamAtomic } from "./verify.js";
 
 /**
@@ -36,7 +39,11 @@ export class OciLayoutDir {
         await layout.writeIndex({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] });
       return layout;
     }
-    parseDocument(OciLayout, await fs.readFile(marker), `${marker}`);
+    parseDocument(
+      OciLayout,
+      await readDocument(marker, "OCI layout marker", LIMITS.layoutMarkerBytes),
+      marker,
+    );
     return layout;
   }
 
@@ -44,9 +51,10 @@ export class OciLayoutDir {
     return path.join(this.root, "blobs", "sha256", checkDigest(digest));
   }
 
+  /** Whether the layout holds the blob as a regular file of its size (a symlink does not count). */
   async hasBlob(desc: Pick<Descriptor, "digest" | "size">): Promise<boolean> {
-    const stat = await fs.stat(this.blobPath(desc.digest)).catch(() => undefined);
-    return stat?.size === desc.size;
+    const stat = await ifExists(fs.lstat(this.blobPath(desc.digest)));
+    return stat?.isFile() === true && stat.size === desc.size;
   }
 
   /** Stores a stream as a blob; with `expected` it must match, else it is hashed as it comes. */
@@ -97,24 +105,39 @@ export class OciLayoutDir {
     return desc;
   }
 
-  openBlob(desc: Pick<Descriptor, "digest" | "size">): Readable {
-    return openVerified(this.blobPath(desc.digest), desc);
+  /** A blob, verified as it streams; `blobs/sha256` may not lead outside the layout. */
+  async openBlob(desc: Pick<Descriptor, "digest" | "size">): Promise<Readable> {
+    const file = await resolveInside(
+      this.root,
+      `blobs/sha256/${checkDigest(desc.digest)}`,
+      `blob ${desc.digest}`,
+    ).catch((error: unknown) => {
+      if ((error as { code?: string }).code === "NOT_FOUND")
+        throw ociError("BLOB_NOT_FOUND", `blob ${desc.digest} is missing from ${this.root}`, {
+          cause: error,
+        });
+      throw error;
+    });
+    return openVerified(file, desc);
   }
 
   async readBlob(desc: Pick<Descriptor, "digest" | "size">): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    for await (const chunk of this.openBlob(desc)) chunks.push(chunk as Buffer);
+    for await (const chunk of await this.openBlob(desc)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
 
   async readIndex(): Promise<OciIndex> {
     const file = path.join(this.root, "index.json");
-    const bytes = await fs.readFile(file).catch((error: unknown) => {
-      throw ociError("LAYOUT_INVALID", `${this.root} has no readable index.json`, {
-        cause: error,
-        context: { path: file },
-      });
-    });
+    const bytes = await readDocument(file, "OCI layout index", LIMITS.layoutIndexBytes).catch(
+      (error: unknown) => {
+        if ((error as { code?: string }).code !== "NOT_FOUND") throw error;
+        throw ociError("LAYOUT_INVALID", `${this.root} has no index.json`, {
+          cause: error,
+          context: { path: file },
+        });
+      },
+    );
     return parseDocument(OciIndex, bytes, file);
   }
 

@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
-import { createReadStream, promises as fs } from "node:fs";
+import { promises as fs } from "node:fs";
 import path from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { failpoint, fromSystemError, fsyncDir, tempSibling } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import type { Descriptor } from "../spec.js";
+import { connect } from "../stream.js";
+import { openSized } from "./input.js";
 
 /** Checks a digest string before it is used in a path or URL. */
 export function checkDigest(digest: string): string {
@@ -120,16 +122,29 @@ export async function writeStreamAtomic(
   }
 }
 
-/** Opens a local blob file, verified against its descriptor as it is read. */
-export function openVerified(file: string, expected: Pick<Descriptor, "digest" | "size">): Readable {
-  const source = createReadStream(file);
-  const check = verifier(expected);
-  source.on("error", (error) =>
-    check.destroy(
-      (error as NodeJS.ErrnoException).code === "ENOENT"
-        ? ociError("BLOB_NOT_FOUND", `blob ${expected.digest} is missing`, { cause: error })
-        : error,
-    ),
-  );
-  return source.pipe(check);
+/**
+ * Opens a local blob file (no-follow, regular, of the descriptor's size before anything is read),
+ * verified against its descriptor as it is read.
+ */
+export async function openVerified(
+  file: string,
+  expected: Pick<Descriptor, "digest" | "size">,
+): Promise<Readable> {
+  let source: Readable;
+  try {
+    source = await openSized(file, `blob ${expected.digest}`, expected.size, (actual) =>
+      ociError(
+        "BLOB_SIZE_MISMATCH",
+        `blob ${expected.digest} has ${actual} bytes, its descriptor declares ${expected.size}`,
+        {
+          context: { digest: expected.digest },
+        },
+      ),
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === "NOT_FOUND")
+      throw ociError("BLOB_NOT_FOUND", `blob ${expected.digest} is missing`, { cause: error });
+    throw error;
+  }
+  return connect(source, verifier(expected));
 }

@@ -2,7 +2,8 @@ import { Readable } from "node:stream";
 import type { ParticleError } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import { descriptorOf } from "../image/documents.js";
-import { verifier } from "../image/verify.js";
+import { checkDigest, verifier } from "../image/verify.js";
+import { LIMITS, MAX_REDIRECTS, REGISTRY_TIMEOUTS, type RegistryTimeouts } from "../limits.js";
 import {
   type Descriptor,
   DockerMediaType,
@@ -14,9 +15,10 @@ import {
 import { connect } from "../stream.js";
 import type { Credentials } from "./auth-file.js";
 import { parseChallenge } from "./challenge.js";
+import { type HttpResponse, isTransient, isTransientStatus, readBody, send, sleep } from "./http.js";
 
 /**
- * A client for one repository of a registry (OCI distribution spec v2) on Node's fetch:
+ * A client for one repository of a registry (OCI distribution spec v2) on node:http(s) (http.ts):
  * anonymous, basic and bearer-token auth from the WWW-Authenticate challenge; HEAD before upload;
  * monolithic or chunked uploads; cross-repository mounts; manifests by tag or digest.
  * Nothing secret is ever put into an error, a log line or a URL.
@@ -24,6 +26,8 @@ import { parseChallenge } from "./challenge.js";
 
 export interface RegistryLogger {
   debug(fields: Record<string, unknown>, message: string): void;
+  /** Where a hang is reported ("waiting for …"); a CLI shows it on stderr. */
+  warn?(fields: Record<string, unknown>, message: string): void;
 }
 
 export interface RegistryClientOptions {
@@ -35,6 +39,8 @@ export interface RegistryClientOptions {
   readonly logger?: RegistryLogger;
   /** Upload in PATCH chunks of this size instead of one PUT. */
   readonly chunkSize?: number;
+  /** Overrides of the waits on the registry (defaults in limits.ts). */
+  readonly timeouts?: Partial<RegistryTimeouts>;
 }
 
 const MANIFEST_ACCEPT = [
@@ -43,8 +49,6 @@ const MANIFEST_ACCEPT = [
   DockerMediaType.manifest,
   DockerMediaType.manifestList,
 ].join(", ");
-/** Manifests are small; a larger answer is hostile. */
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export function isLoopbackHost(host: string): boolean {
   const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d+$/, "");
@@ -59,14 +63,18 @@ export interface ManifestResponse {
 
 type Body = Buffer | (() => Readable) | undefined;
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 export class RegistryClient {
   readonly host: string;
   readonly repository: string;
   readonly #credentials: Credentials | undefined;
-  readonly #base: string;
+  readonly #base: URL;
+  readonly #insecure: readonly string[];
   readonly #logger: RegistryLogger | undefined;
   readonly #chunkSize: number | undefined;
-  /** Authorization header per scope string, after a challenge was answered. */
+  readonly #timeouts: RegistryTimeouts;
+  /** Authorization header per scope string, after a challenge was answered; sent to this.host only. */
   readonly #authorization = new Map<string, string>();
 
   constructor(options: RegistryClientOptions) {
@@ -75,15 +83,53 @@ export class RegistryClient {
     this.#credentials = options.credentials;
     this.#logger = options.logger;
     this.#chunkSize = options.chunkSize;
-    const plain = isLoopbackHost(options.host) || (options.insecure ?? []).includes(options.host);
-    this.#base = `${plain ? "http" : "https"}://${options.host}`;
+    this.#insecure = options.insecure ?? [];
+    this.#timeouts = { ...REGISTRY_TIMEOUTS, ...options.timeouts };
+    this.#base = new URL(`${this.#plainAllowed(options.host) ? "http" : "https"}://${options.host}`);
   }
 
-  #url(pathOrUrl: string): string {
-    return new URL(pathOrUrl, this.#base).toString();
+  /** Plain HTTP is allowed for loopback and for hosts the admin listed as insecure. */
+  #plainAllowed(host: string): boolean {
+    return isLoopbackHost(host) || this.#insecure.includes(host);
   }
 
-  /** Sends a request, answering an auth challenge once. `scope` names the access the request needs. */
+  #url(pathOrUrl: string, base: URL = this.#base): URL {
+    const url = new URL(pathOrUrl, base);
+    if (url.username || url.password)
+      throw ociError("REGISTRY_RESPONSE_INVALID", `${this.host} named a URL with user credentials in it`, {
+        context: { host: this.host },
+      });
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw ociError("REGISTRY_RESPONSE_INVALID", `${this.host} named a ${url.protocol} URL`, {
+        context: { host: this.host },
+      });
+    if (url.protocol === "http:" && !this.#plainAllowed(url.host))
+      throw ociError("REGISTRY_INSECURE_REFUSED", `${this.host} sent the client to plain-HTTP ${url.host}`, {
+        context: { host: this.host },
+      });
+    return url;
+  }
+
+  /** Whether a URL is the registry itself: the only place its credentials and tokens go. */
+  #isRegistry(url: URL): boolean {
+    return url.host === this.#base.host && url.protocol === this.#base.protocol;
+  }
+
+  #notice = (message: string) => this.#logger?.warn?.({ host: this.host }, message);
+
+  async #backoff(attempt: number, why: string, what: string): Promise<void> {
+    const delay = this.#timeouts.backoffMs * 2 ** (attempt - 1);
+    this.#notice(
+      `${what}: ${why}; retrying in ${Math.round(delay / 100) / 10} s (try ${attempt + 1} of ${this.#timeouts.attempts})`,
+    );
+    await sleep(delay);
+  }
+
+  /**
+   * Sends a request: answers an auth challenge once, follows redirects of a GET or HEAD (without
+   * credentials to another host, never from HTTPS down to plain HTTP) and retries a GET or HEAD
+   * on a timeout, reset or 5xx with backoff. `scope` names the access the request needs.
+   */
   async #request(
     method: string,
     pathOrUrl: string,
@@ -92,43 +138,80 @@ export class RegistryClient {
       body?: Body;
       scope: "pull" | "push,pull";
       expect: readonly number[];
+      what: string;
     },
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     const scope = `repository:${this.repository}:${options.scope}`;
-    const url = this.#url(pathOrUrl);
-    for (let attempt = 0; ; attempt++) {
+    const idempotent = method === "GET" || method === "HEAD";
+    let url = this.#url(pathOrUrl);
+    let challenged = false;
+    let redirects = 0;
+    for (let attempt = 1; ; ) {
       const headers: Record<string, string> = { ...options.headers };
-      const auth = this.#authorization.get(scope);
+      const auth = this.#isRegistry(url) ? this.#authorization.get(scope) : undefined;
       if (auth) headers.authorization = auth;
-      const body = typeof options.body === "function" ? options.body() : options.body;
-      let response: Response;
+      let response: HttpResponse;
       try {
-        response = await fetch(url, {
-          method,
-          headers,
-          body:
-            body === undefined
-              ? undefined
-              : Buffer.isBuffer(body)
-                ? body
-                : (Readable.toWeb(body) as ReadableStream),
-          ...(body !== undefined && !Buffer.isBuffer(body) ? { duplex: "half" } : {}),
-          redirect: "follow",
-        } as RequestInit);
+        response = await send(
+          { method, url, headers, body: options.body, what: options.what },
+          this.#timeouts,
+          this.#notice,
+        );
       } catch (error) {
+        if (idempotent && attempt < this.#timeouts.attempts && isTransient(error)) {
+          await this.#backoff(attempt++, describeFailure(error), options.what);
+          continue;
+        }
         throw this.#networkError(error, url);
       }
-      this.#logger?.debug({ method, url: redact(url), status: response.status }, "registry request");
-      if (response.status === 401 && attempt === 0) {
-        await response.body?.cancel();
-        await this.#authenticate(response.headers.get("www-authenticate") ?? "", scope);
+      this.#logger?.debug(
+        { method, url: redact(url.toString()), status: response.status },
+        "registry request",
+      );
+      if (idempotent && REDIRECTS.has(response.status)) {
+        response.discard();
+        const location = response.headers.location;
+        if (!location || ++redirects > MAX_REDIRECTS)
+          throw ociError(
+            "REGISTRY_RESPONSE_INVALID",
+            `${options.what}: ${location ? "too many redirects" : "a redirect without a Location"}`,
+            {
+              context: { host: this.host },
+            },
+          );
+        const next = this.#url(location, url);
+        if (url.protocol === "https:" && next.protocol === "http:")
+          throw ociError(
+            "REGISTRY_INSECURE_REFUSED",
+            `${options.what}: ${url.host} redirects from HTTPS to plain HTTP`,
+            {
+              context: { host: this.host },
+            },
+          );
+        url = next;
+        continue;
+      }
+      if (response.status === 401 && !challenged && this.#isRegistry(url)) {
+        challenged = true;
+        response.discard();
+        await this.#authenticate(String(response.headers["www-authenticate"] ?? ""), scope);
+        continue;
+      }
+      if (idempotent && isTransientStatus(response.status) && attempt < this.#timeouts.attempts) {
+        response.discard();
+        await this.#backoff(attempt++, `HTTP ${response.status}`, options.what);
         continue;
       }
       if (options.expect.includes(response.status)) return response;
-      throw await this.#statusError(response, method, url);
+      throw await this.#statusError(response, method, url.toString());
     }
   }
 
+  /**
+   * Answers a challenge. Basic: the stored credentials, for this host only. Bearer: a token from
+   * the realm, which gets the credentials only over HTTPS (or plain HTTP to a loopback or
+   * registry.insecure host), and never with user info or a redirect.
+   */
   async #authenticate(header: string, scope: string): Promise<void> {
     const challenge = parseChallenge(header);
     if (challenge?.scheme === "basic") {
@@ -138,27 +221,63 @@ export class RegistryClient {
     }
     if (challenge?.scheme !== "bearer" || !challenge.params.realm)
       throw this.#unauthorized(`unsupported authentication challenge ${challenge?.scheme ?? "(none)"}`);
-    const realm = new URL(challenge.params.realm);
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm);
+    } catch {
+      throw ociError("REGISTRY_RESPONSE_INVALID", `${this.host} named a token service that is not a URL`, {
+        context: { host: this.host },
+      });
+    }
+    if (realm.username || realm.password || (realm.protocol !== "https:" && realm.protocol !== "http:"))
+      throw ociError(
+        "REGISTRY_CREDENTIALS_REFUSED",
+        `${this.host} named a token service URL with user info or an unknown scheme`,
+        {
+          context: { host: this.host },
+        },
+      );
+    const plain = realm.protocol === "http:";
+    if (plain && this.#credentials && !this.#plainAllowed(realm.host))
+      throw ociError(
+        "REGISTRY_CREDENTIALS_REFUSED",
+        `${this.host} asks for credentials at a token service over plain HTTP (${realm.host}); they were not sent`,
+        { context: { host: this.host, realm: redact(realm.toString()) } },
+      );
     if (challenge.params.service) realm.searchParams.set("service", challenge.params.service);
     const wanted = challenge.params.scope ?? scope;
     if (wanted) realm.searchParams.set("scope", wanted);
     const headers: Record<string, string> = {};
     if (this.#credentials) headers.authorization = this.#credentials.basicHeader();
-    let response: Response;
-    try {
-      response = await fetch(realm, { headers });
-    } catch (error) {
-      throw this.#networkError(error, realm.origin);
+    const what = `a token from ${realm.host}`;
+    let response: HttpResponse | undefined;
+    for (let attempt = 1; response === undefined; ) {
+      try {
+        response = await send({ method: "GET", url: realm, headers, what }, this.#timeouts, this.#notice);
+      } catch (error) {
+        if (attempt < this.#timeouts.attempts && isTransient(error)) {
+          await this.#backoff(attempt++, describeFailure(error), what);
+          continue;
+        }
+        throw this.#networkError(error, realm);
+      }
+      if (isTransientStatus(response.status) && attempt < this.#timeouts.attempts) {
+        response.discard();
+        response = undefined;
+        await this.#backoff(attempt++, "server error", what);
+      }
     }
     this.#logger?.debug({ url: redact(realm.toString()), status: response.status }, "registry token request");
     if (response.status === 401 || response.status === 403) {
-      await response.body?.cancel();
+      response.discard();
       throw this.#unauthorized(
         this.#credentials ? "the registry rejected the credentials" : "the registry requires a login",
       );
     }
-    if (!response.ok) throw await this.#statusError(response, "GET", realm.origin + realm.pathname);
-    const token = TokenResponse.safeParse(await response.json().catch(() => undefined));
+    if (response.status !== 200)
+      throw await this.#statusError(response, "GET", realm.origin + realm.pathname);
+    const body = await readBody(response, LIMITS.tokenBodyBytes, what, this.#timeouts);
+    const token = TokenResponse.safeParse(safeJson(body));
     const value = token.success ? (token.data.token ?? token.data.access_token) : undefined;
     if (!value)
       throw ociError("REGISTRY_ERROR", `the token service of ${this.host} sent no token`, {
@@ -176,31 +295,36 @@ export class RegistryClient {
     });
   }
 
-  #networkError(error: unknown, url: string): ParticleError {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const code = cause?.code ?? "";
-    const detail = cause?.message ?? (error as Error).message;
+  #networkError(error: unknown, url: URL): unknown {
+    if (error instanceof Error && error.name === "ParticleError") return error;
+    const code = (error as { code?: string }).code ?? "";
+    const detail = (error as Error).message;
     if (/EPROTO|wrong version number|ERR_SSL/.test(`${code} ${detail}`)) {
       return ociError("REGISTRY_INSECURE_REFUSED", `${this.host} does not speak HTTPS`, {
         context: { host: this.host },
       });
     }
-    return ociError("REGISTRY_UNREACHABLE", `cannot reach ${redact(url)}: ${code || detail}`, {
+    return ociError("REGISTRY_UNREACHABLE", `cannot reach ${redact(url.toString())}: ${code || detail}`, {
       context: { host: this.host },
     });
   }
 
-  async #statusError(response: Response, method: string, url: string): Promise<ParticleError> {
-    const text = await response.text().catch(() => "");
-    const parsed = (() => {
-      try {
-        return RegistryErrorBody.safeParse(JSON.parse(text));
-      } catch {
-        return undefined;
-      }
-    })();
-    const codes = parsed?.success
-      ? parsed.data.errors.map((e) => `${e.code}${e.message ? ` (${e.message})` : ""}`).join("; ")
+  async #statusError(response: HttpResponse, method: string, url: string): Promise<ParticleError> {
+    const text = await readBody(
+      response,
+      LIMITS.errorBodyBytes,
+      `the error answer of ${this.host}`,
+      this.#timeouts,
+    ).then(
+      (b) => b,
+      () => Buffer.alloc(0),
+    );
+    const parsed = RegistryErrorBody.safeParse(safeJson(text));
+    const codes = parsed.success
+      ? parsed.data.errors
+          .slice(0, 5)
+          .map((e) => `${e.code}${e.message ? ` (${e.message.slice(0, 200)})` : ""}`)
+          .join("; ")
       : "";
     const message = `${method} ${redact(url)}: HTTP ${response.status}${codes ? `: ${codes}` : ""}`;
     const context = { host: this.host, repository: this.repository, status: response.status };
@@ -212,29 +336,26 @@ export class RegistryClient {
 
   /** GET a manifest by tag or digest; with a digest, the bytes are checked against it. */
   async getManifest(reference: string): Promise<ManifestResponse> {
+    const what = `manifest ${reference} of ${this.host}/${this.repository}`;
     const response = await this.#request("GET", `/v2/${this.repository}/manifests/${reference}`, {
       headers: { accept: MANIFEST_ACCEPT },
       scope: "pull",
       expect: [200],
+      what,
     });
-    const length = Number(response.headers.get("content-length") ?? "0");
-    if (length > MAX_MANIFEST_BYTES)
-      throw ociError(
-        "DOCUMENT_INVALID",
-        `manifest ${reference} is ${length} bytes, more than a manifest can be`,
-      );
-    const bytes = Buffer.from(await response.arrayBuffer());
-    if (bytes.length > MAX_MANIFEST_BYTES)
-      throw ociError("DOCUMENT_INVALID", `manifest ${reference} is larger than a manifest can be`);
+    const bytes = await readBody(response, LIMITS.manifestBytes, what, this.#timeouts);
     const digest = descriptorOf(bytes, "x/y").digest;
     if (reference.startsWith("sha256:") && digest !== reference) {
       throw ociError("BLOB_DIGEST_MISMATCH", `manifest ${reference} from ${this.host} has digest ${digest}`, {
         context: { digest: reference, actual: digest },
       });
     }
+    const declared = (safeJson(bytes) as { mediaType?: unknown } | undefined)?.mediaType;
     const mediaType =
-      (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ||
-      (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ||
+      String(response.headers["content-type"] ?? "")
+        .split(";")[0]
+        ?.trim() ||
+      (typeof declared === "string" ? declared : "") ||
       MediaType.ociManifest;
     return { bytes, mediaType, digest };
   }
@@ -244,17 +365,21 @@ export class RegistryClient {
       headers: { accept: MANIFEST_ACCEPT },
       scope: "pull",
       expect: [200, 404],
+      what: `manifest ${reference} of ${this.host}/${this.repository}`,
     });
+    response.discard();
     return response.status === 200;
   }
 
   async putManifest(bytes: Buffer, mediaType: string, reference: string): Promise<string> {
-    await this.#request("PUT", `/v2/${this.repository}/manifests/${reference}`, {
+    const response = await this.#request("PUT", `/v2/${this.repository}/manifests/${reference}`, {
       headers: { "content-type": mediaType },
       body: bytes,
       scope: "push,pull",
       expect: [201],
+      what: `upload of manifest ${reference} to ${this.host}/${this.repository}`,
     });
+    response.discard();
     return descriptorOf(bytes, mediaType).digest;
   }
 
@@ -262,19 +387,85 @@ export class RegistryClient {
     const response = await this.#request("HEAD", `/v2/${this.repository}/blobs/${digest}`, {
       scope: "pull",
       expect: [200, 404],
+      what: `blob ${digest} of ${this.host}/${this.repository}`,
     });
+    response.discard();
     return response.status === 200;
   }
 
-  /** A blob's content, verified against its descriptor as it streams. */
+  /**
+   * A blob's content, verified against its descriptor as it streams (never more than its size). A
+   * download cut by a reset or a timeout resumes where it stopped (Range; a registry that ignores
+   * Range sends it again from the start and the bytes already read are skipped), up to the
+   * retry count.
+   */
   async getBlob(desc: Pick<Descriptor, "digest" | "size">): Promise<Readable> {
-    const response = await this.#request("GET", `/v2/${this.repository}/blobs/${desc.digest}`, {
-      scope: "pull",
-      expect: [200],
-    });
-    if (!response.body) throw ociError("REGISTRY_ERROR", `blob ${desc.digest} came without a body`);
-    const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
-    return connect(body, verifier(desc));
+    checkDigest(desc.digest);
+    const what = `blob ${desc.digest} of ${this.host}/${this.repository}`;
+    const fetchFrom = async (offset: number): Promise<HttpResponse> => {
+      const response = await this.#request("GET", `/v2/${this.repository}/blobs/${desc.digest}`, {
+        headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+        scope: "pull",
+        expect: offset > 0 ? [200, 206] : [200],
+        what,
+      });
+      const length = Number(response.headers["content-length"] ?? "0");
+      if (length > desc.size) {
+        response.body.destroy();
+        throw ociError(
+          "BLOB_SIZE_MISMATCH",
+          `${what} is ${length} bytes, its descriptor declares ${desc.size}`,
+          {
+            context: { digest: desc.digest },
+          },
+        );
+      }
+      if (
+        response.status === 206 &&
+        !String(response.headers["content-range"] ?? "").startsWith(`bytes ${offset}-`)
+      ) {
+        response.body.destroy();
+        throw ociError(
+          "REGISTRY_RESPONSE_INVALID",
+          `${what}: the registry resumed at another offset than ${offset}`,
+          {
+            context: { digest: desc.digest },
+          },
+        );
+      }
+      return response;
+    };
+    const first = await fetchFrom(0);
+    const timeouts = this.#timeouts;
+    const backoff = (attempt: number, why: string) => this.#backoff(attempt, why, what);
+    async function* chunks(): AsyncGenerator<Buffer> {
+      let response = first;
+      let offset = 0;
+      let skip = 0;
+      for (let attempt = 1; ; ) {
+        try {
+          for await (const data of response.body) {
+            let chunk = data as Buffer;
+            if (skip > 0) {
+              const dropped = Math.min(skip, chunk.length);
+              skip -= dropped;
+              chunk = chunk.subarray(dropped);
+            }
+            offset += chunk.length;
+            if (chunk.length > 0) yield chunk;
+            if (offset > desc.size) return;
+          }
+          return;
+        } catch (error) {
+          if (!isTransient(error) || attempt >= timeouts.attempts || offset >= desc.size) throw error;
+          await backoff(attempt++, `${describeFailure(error)} after ${offset} bytes`);
+          response = await fetchFrom(offset);
+          // A registry without Range support starts over: skip what was already passed on.
+          if (response.status === 200) skip = offset;
+        }
+      }
+    }
+    return connect(Readable.from(chunks(), { objectMode: false }), verifier(desc, what));
   }
 
   /**
@@ -288,24 +479,26 @@ export class RegistryClient {
     options: { mountFrom?: string } = {},
   ): Promise<"exists" | "mounted" | "uploaded"> {
     if (await this.hasBlob(desc.digest)) return "exists";
+    const what = `upload of blob ${desc.digest} to ${this.host}/${this.repository}`;
     const query = options.mountFrom
       ? `?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(options.mountFrom)}`
       : "";
     const start = await this.#request("POST", `/v2/${this.repository}/blobs/uploads/${query}`, {
       scope: "push,pull",
       expect: [201, 202],
+      what,
     });
-    await start.body?.cancel();
+    start.discard();
     if (start.status === 201) return "mounted";
     let location = this.#location(start);
     const chunkSize = this.#chunkSize;
     if (chunkSize === undefined || desc.size <= chunkSize) {
-      await this.#finish(location, desc, open, desc.size);
+      await this.#finish(location, desc, open, desc.size, what);
       return "uploaded";
     }
     let offset = 0;
     for await (const chunk of chunks(open(), chunkSize)) {
-      const response = await this.#request("PATCH", location, {
+      const response = await this.#request("PATCH", location.toString(), {
         headers: {
           "content-type": "application/octet-stream",
           "content-range": `${offset}-${offset + chunk.length - 1}`,
@@ -314,20 +507,22 @@ export class RegistryClient {
         body: chunk,
         scope: "push,pull",
         expect: [202],
+        what,
       });
-      await response.body?.cancel();
+      response.discard();
       offset += chunk.length;
       location = this.#location(response);
     }
-    await this.#finish(location, desc, undefined, 0);
+    await this.#finish(location, desc, undefined, 0, what);
     return "uploaded";
   }
 
   async #finish(
-    location: string,
+    location: URL,
     desc: Pick<Descriptor, "digest">,
     open: (() => Readable) | undefined,
     length: number,
+    what: string,
   ): Promise<void> {
     const url = new URL(location);
     url.searchParams.set("digest", desc.digest);
@@ -336,14 +531,21 @@ export class RegistryClient {
       body: open ?? Buffer.alloc(0),
       scope: "push,pull",
       expect: [201],
+      what,
     });
-    await response.body?.cancel();
+    response.discard();
   }
 
-  #location(response: Response): string {
-    const location = response.headers.get("location");
+  /** An upload's next URL; on another host it gets no credentials (#request sends them to this.host only). */
+  #location(response: HttpResponse): URL {
+    const location = response.headers.location;
     if (!location) throw ociError("REGISTRY_ERROR", `${this.host} started an upload without a Location`);
-    return this.#url(location);
+    const url = this.#url(location, response.url);
+    if (this.#base.protocol === "https:" && url.protocol === "http:")
+      throw ociError("REGISTRY_INSECURE_REFUSED", `${this.host} sends uploads to plain HTTP`, {
+        context: { host: this.host },
+      });
+    return url;
   }
 
   /**
@@ -352,40 +554,58 @@ export class RegistryClient {
    */
   async checkLogin(): Promise<void> {
     const url = this.#url("/v2/");
-    let response: Response;
-    try {
-      response = await fetch(url);
-    } catch (error) {
-      throw this.#networkError(error, url);
-    }
-    await response.body?.cancel();
-    if (response.status === 200) return;
-    if (response.status !== 401) throw await this.#statusError(response, "GET", url);
-    const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
-    if (challenge?.scheme === "bearer") {
-      await this.#authenticate(response.headers.get("www-authenticate") ?? "", "");
+    const what = `the API root of ${this.host}`;
+    const get = async (headers: Record<string, string>) => {
+      try {
+        const response = await send({ method: "GET", url, headers, what }, this.#timeouts, this.#notice);
+        return response;
+      } catch (error) {
+        throw this.#networkError(error, url);
+      }
+    };
+    const response = await get({});
+    if (response.status === 200) return response.discard();
+    if (response.status !== 401) throw await this.#statusError(response, "GET", url.toString());
+    response.discard();
+    const header = String(response.headers["www-authenticate"] ?? "");
+    if (parseChallenge(header)?.scheme === "bearer") {
+      await this.#authenticate(header, "");
       return;
     }
     if (!this.#credentials) throw this.#unauthorized("the registry requires a login");
-    const retry = await fetch(url, { headers: { authorization: this.#credentials.basicHeader() } }).catch(
-      (error: unknown) => {
-        throw this.#networkError(error, url);
-      },
-    );
-    await retry.body?.cancel();
+    const retry = await get({ authorization: this.#credentials.basicHeader() });
+    retry.discard();
     if (retry.status !== 200) throw this.#unauthorized("the registry rejected the credentials");
   }
 
   async listTags(): Promise<string[]> {
+    const what = `the tags of ${this.host}/${this.repository}`;
     const response = await this.#request("GET", `/v2/${this.repository}/tags/list`, {
       scope: "pull",
       expect: [200],
+      what,
     });
-    const body = TagList.safeParse(await response.json().catch(() => undefined));
+    const body = TagList.safeParse(
+      safeJson(await readBody(response, LIMITS.tagListBytes, what, this.#timeouts)),
+    );
     if (!body.success)
       throw ociError("DOCUMENT_INVALID", `the tag list of ${this.host}/${this.repository} is malformed`);
     return body.data.tags ?? [];
   }
+}
+
+/** JSON of a registry answer, or undefined (never an error quoting the text). */
+function safeJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function describeFailure(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  return code === "REGISTRY_TIMEOUT" ? (error as Error).message : (code ?? "connection failed");
 }
 
 /** A URL without user info or query (upload URLs may carry state tokens). */

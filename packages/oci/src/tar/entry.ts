@@ -40,6 +40,9 @@ export function isOverlayWhiteout(entry: Pick<TarEntry, "type" | "devmajor" | "d
 export function normalizeEntryPath(raw: string, what: "path" | "hardlink" = "path"): string {
   if (raw.includes("\0"))
     throw ociError("TAR_PATH_INVALID", `tar entry name contains a NUL byte: ${JSON.stringify(raw)}`);
+  if (raw === "") throw ociError("TAR_PATH_INVALID", "a tar entry has an empty name");
+  // The root itself ("/", as `umoci insert … /` writes it): its metadata is the root's.
+  if (what === "path" && raw.split("/").every((p) => p === "" || p === ".")) return "";
   if (raw.startsWith("/")) {
     if (what === "hardlink")
       throw ociError("TAR_HARDLINK_ESCAPE", `hardlink target ${raw} is an absolute path`, {
@@ -78,4 +81,29 @@ export function splitRdev(rdev: bigint): { major: number; minor: number } {
   const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
   const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
   return { major, minor };
+}
+
+/** Linux's XATTR_NAME_MAX and XATTR_SIZE_MAX. */
+const XATTR_NAME_MAX = 255;
+const XATTR_SIZE_MAX = 64 * 1024;
+const XATTR_NAME = /^(?:(?:user|trusted|security)\.[\x21-\x7e]+|system\.posix_acl_(?:access|default))$/;
+
+/**
+ * Refuses an extended attribute that a layer must not carry (pure): a name outside the namespaces
+ * an image uses, or with bytes that are not printable ASCII (a newline once let a name rewrite
+ * the input of `setfattr --restore`), or a name or value longer than the kernel takes.
+ */
+export function checkXattr(entryPath: string, name: string, value: Buffer): void {
+  if (!XATTR_NAME.test(name) || Buffer.byteLength(name) > XATTR_NAME_MAX)
+    throw ociError(
+      "TAR_XATTR_INVALID",
+      `tar entry ${JSON.stringify(entryPath)} has an extended attribute with a refused name ${JSON.stringify(name)}`,
+      { context: { path: entryPath } },
+    );
+  if (value.length > XATTR_SIZE_MAX)
+    throw ociError(
+      "TAR_XATTR_INVALID",
+      `tar entry ${JSON.stringify(entryPath)}: extended attribute ${name} is ${value.length} bytes (at most ${XATTR_SIZE_MAX})`,
+      { context: { path: entryPath } },
+    );
 }

@@ -2,7 +2,8 @@ import { constants, promises as fs } from "node:fs";
 import path from "node:path";
 import { fromSystemError, ParticleError, run } from "@particle/runtime";
 import { ociError } from "../errors.js";
-import { isOverlayWhiteout, symlinkEscapes, type TarEntry } from "./entry.js";
+import { checkXattr, isOverlayWhiteout, symlinkEscapes, type TarEntry } from "./entry.js";
+import { encodeName, isUtf8Name, pathBytes } from "./name.js";
 import { type TarItem, tarStreamError } from "./read.js";
 
 export interface ExtractOptions {
@@ -29,15 +30,6 @@ interface DirMeta {
   uid: number;
   gid: number;
   mtime: number;
-}
-
-/** Escapes a path for setfattr's --restore format (octal for bytes outside printable ASCII). */
-function escapeFattrPath(p: string): string {
-  return [...Buffer.from(p, "utf8")]
-    .map((b) =>
-      b < 0x21 || b > 0x7e || b === 0x5c ? `\\${b.toString(8).padStart(3, "0")}` : String.fromCharCode(b),
-    )
-    .join("");
 }
 
 /**
@@ -75,7 +67,14 @@ export async function extractTar(
   let entries = 0;
   let bytes = 0;
 
-  const abs = (p: string) => path.join(root, p);
+  const abs = (p: string) => pathBytes(root, p);
+  /** Runs a tool that takes the path as an argument: a name that is not UTF-8 is made under a plain temporary name, then renamed. */
+  const viaPlainName = async (p: string, make: (plain: string) => Promise<unknown>) => {
+    if (isUtf8Name(p)) return make(path.join(root, p));
+    const plain = path.join(root, `.particle-tmp-${entries}`);
+    await make(plain);
+    await fs.rename(plain, abs(p));
+  };
 
   const ensureParents = async (p: string) => {
     const parts = p.split("/");
@@ -107,8 +106,14 @@ export async function extractTar(
   for await (const { entry, body } of items) {
     const p = entry.path;
     if (p === "") {
-      // The root's own entry ("./"): its metadata belongs to whoever mounts the layer.
+      // The root's own entry ("./", or "/" as `umoci insert … /` writes it): its metadata is the root's.
       body.resume();
+      if (entry.type !== "directory")
+        throw ociError("TAR_PATH_INVALID", `the archive's root entry is a ${entry.type}, not a directory`);
+      dirs.set("", { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime });
+      if (Object.keys(entry.xattrs).length > 0) xattrs.set("", { ...xattrs.get(""), ...entry.xattrs });
+      entries++;
+      options.onEntry?.(entry);
       continue;
     }
     await ensureParents(p);
@@ -157,7 +162,7 @@ export async function extractTar(
               { context: { path: p, target: linkTarget } },
             );
           }
-          await fs.symlink(linkTarget, abs(p));
+          await fs.symlink(encodeName(linkTarget), abs(p));
           kinds.set(p, "symlink");
           await chown(p, entry);
           await fs.lutimes(abs(p), entry.mtime, entry.mtime);
@@ -193,16 +198,18 @@ export async function extractTar(
               );
             }
             const mode = `0${entry.mode.toString(8)}`;
-            await run("mknod", [
-              "-m",
-              mode,
-              abs(p),
-              entry.type === "char" ? "c" : "b",
-              String(entry.devmajor),
-              String(entry.devminor),
-            ]);
+            await viaPlainName(p, (target) =>
+              run("mknod", [
+                "-m",
+                mode,
+                target,
+                entry.type === "char" ? "c" : "b",
+                String(entry.devmajor),
+                String(entry.devminor),
+              ]),
+            );
           } else {
-            await run("mkfifo", ["-m", `0${entry.mode.toString(8)}`, abs(p)]);
+            await viaPlainName(p, (target) => run("mkfifo", ["-m", `0${entry.mode.toString(8)}`, target]));
           }
           kinds.set(p, "other");
           await chown(p, entry);
@@ -213,7 +220,7 @@ export async function extractTar(
     } catch (error) {
       const mapped = tarStreamError(error);
       if (mapped instanceof ParticleError) throw mapped;
-      throw fromSystemError(error, `extracting ${p}`, abs(p));
+      throw fromSystemError(error, `extracting ${p}`, path.join(root, p));
     }
     if (Object.keys(entry.xattrs).length > 0) xattrs.set(p, { ...xattrs.get(p), ...entry.xattrs });
     entries++;
@@ -222,7 +229,8 @@ export async function extractTar(
 
   await applyXattrs(root, xattrs);
   // Deepest first, so that setting a parent's time is not undone by its children.
-  const ordered = [...dirs.entries()].sort(([a], [b]) => b.split("/").length - a.split("/").length);
+  const depth = (p: string) => (p === "" ? 0 : p.split("/").length);
+  const ordered = [...dirs.entries()].sort(([a], [b]) => depth(b) - depth(a));
   for (const [p, meta] of ordered) {
     if (owners) await fs.lchown(abs(p), meta.uid, meta.gid);
     await fs.chmod(abs(p), meta.mode);
@@ -231,21 +239,63 @@ export async function extractTar(
   return { entries, bytes };
 }
 
-/** Sets every collected xattr in one setfattr run (Node has no xattr API); never follows symlinks. */
+/** Arguments per setfattr run: well below ARG_MAX. */
+const SETFATTR_ARG_BYTES = 64 * 1024;
+
+/**
+ * Sets every collected xattr with setfattr, one run per (name, value) and batch of files: names
+ * and values are arguments, never a text format a name could break out of; `-h` never follows a
+ * symlink, and every path is relative to the extraction root (whose directories were all created
+ * here, so no component on the way is a symlink). Node has no xattr API.
+ */
 async function applyXattrs(root: string, xattrs: Map<string, Record<string, Buffer>>): Promise<void> {
-  if (xattrs.size === 0) return;
-  const lines: string[] = [];
+  const groups = new Map<string, { name: string; value: Buffer; paths: string[] }>();
   for (const [p, attrs] of xattrs) {
-    lines.push(`# file: ${escapeFattrPath(p)}`);
-    for (const [name, value] of Object.entries(attrs)) lines.push(`${name}=0x${value.toString("hex")}`);
-    lines.push("");
+    for (const [name, value] of Object.entries(attrs)) {
+      checkXattr(p, name, value);
+      const key = `${name}=${value.toString("hex")}`;
+      const group = groups.get(key) ?? { name, value, paths: [] };
+      group.paths.push(p);
+      groups.set(key, group);
+    }
   }
-  try {
-    await run("setfattr", ["-h", "--restore=-"], { cwd: root, input: `${lines.join("\n")}\n` });
-  } catch (error) {
-    throw ociError("XATTR_FAILED", "setting extended attributes failed", {
-      cause: error,
-      context: { path: root },
-    });
+  for (const { name, value, paths } of groups.values()) {
+    const fixed = ["-h", "-n", name, "-v", `0x${value.toString("hex")}`, "--"];
+    let batch: string[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      try {
+        await run("setfattr", [...fixed, ...batch], { cwd: root });
+      } catch (error) {
+        throw ociError("XATTR_FAILED", `setting extended attribute ${name} failed`, {
+          cause: error,
+          context: { path: root },
+        });
+      }
+      batch = [];
+      bytes = 0;
+    };
+    for (const p of paths) {
+      if (!isUtf8Name(p)) {
+        // Not a valid argument: set it under a plain temporary name, then put the name back.
+        const plain = ".particle-xattr-tmp";
+        await fs.rename(pathBytes(root, p), path.join(root, plain));
+        try {
+          await run("setfattr", [...fixed, `./${plain}`], { cwd: root });
+        } catch (error) {
+          throw ociError("XATTR_FAILED", `setting extended attribute ${name} failed`, { cause: error });
+        } finally {
+          await fs.rename(path.join(root, plain), pathBytes(root, p));
+        }
+        continue;
+      }
+      // "./" keeps a name that starts with "-" from reading as an option.
+      const arg = p === "" ? "." : `./${p}`;
+      if (bytes + arg.length > SETFATTR_ARG_BYTES) await flush();
+      batch.push(arg);
+      bytes += arg.length + 1;
+    }
+    await flush();
   }
 }

@@ -15,6 +15,7 @@ export {
   type TarEntry,
 } from "./entry.js";
 export { type ExtractOptions, type ExtractStats, extractTar } from "./extract.js";
+export { decodeName, encodeName } from "./name.js";
 export { encodePaxRecords, parsePaxRecords } from "./pax.js";
 export { readTar, type TarItem } from "./read.js";
 export { parseGetfattrDump, readTree, type ScanOptions, scanTree, treeItems } from "./tree.js";

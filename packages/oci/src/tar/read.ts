@@ -1,7 +1,8 @@
 import { finished, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { ociError } from "../errors.js";
-import { type EntryType, normalizeEntryPath, type TarEntry } from "./entry.js";
+import { checkXattr, type EntryType, normalizeEntryPath, type TarEntry } from "./entry.js";
+import { decodeName } from "./name.js";
 import { parsePaxRecords, XATTR_PREFIX } from "./pax.js";
 
 export interface TarItem {
@@ -28,15 +29,35 @@ interface ExtractInternals {
   _header: { type: string };
   _pax: PaxObject | null;
   _paxGlobal: PaxObject | null;
+  _gnuLongPath: string | null;
+  _gnuLongLinkPath: string | null;
+  _stream: unknown;
+  _longHeader: boolean;
+  _missing: number;
+  _buffer: { buffered: number };
   _decodeLongHeader(buf: Buffer): void;
+  _final(cb: (error?: Error | null) => void): void;
 }
 
-/** The few PAX keys tar-stream itself applies; values as text. */
+/** A GNU long name: NUL-terminated bytes; a NUL before the end would cut the name (`etc/passwd\0.txt`). */
+function gnuLongName(buf: Buffer): string {
+  let end = buf.length;
+  while (end > 0 && buf[end - 1] === 0) end--;
+  const name = buf.subarray(0, end);
+  if (name.includes(0))
+    throw ociError(
+      "TAR_PATH_INVALID",
+      `a GNU long name holds a NUL byte: ${JSON.stringify(decodeName(name))}`,
+    );
+  return name.toString("latin1");
+}
+
+/** The few PAX keys tar-stream itself applies; values as latin1 text, i.e. one char per byte (names stay bytes). */
 function paxObject(records: Map<string, Buffer>): PaxObject {
   const pax: PaxObject = {};
   for (const key of ["path", "linkpath", "size"]) {
     const value = records.get(key);
-    if (value) pax[key] = value.toString("utf8");
+    if (value) pax[key] = value.toString("latin1");
   }
   pax[RECORDS] = records;
   return pax;
@@ -48,9 +69,32 @@ function paxObject(records: Map<string, Buffer>): PaxObject {
  */
 function byteSafePax(extract: tar.Extract): void {
   const internals = extract as unknown as ExtractInternals;
+  const final = internals._final.bind(internals);
+  internals._final = (cb) => {
+    // The stream stops inside the padding after the last entry's complete data, without the
+    // end-of-archive blocks (umoci 0.4's `insert` writes such layers; Go's reader takes them):
+    // nothing of any entry is missing. A cut inside data or a header still fails.
+    if (
+      internals._stream === null &&
+      !internals._longHeader &&
+      internals._missing > 0 &&
+      internals._missing < 512 &&
+      internals._buffer.buffered === 0
+    )
+      internals._missing = 0;
+    final(cb);
+  };
   const original = internals._decodeLongHeader.bind(internals);
   internals._decodeLongHeader = (buf: Buffer) => {
     const type = internals._header.type;
+    if (type === "gnu-long-path") {
+      internals._gnuLongPath = gnuLongName(buf);
+      return;
+    }
+    if (type === "gnu-long-link-path") {
+      internals._gnuLongLinkPath = gnuLongName(buf);
+      return;
+    }
     if (type !== "pax-header" && type !== "pax-global-header") return original(buf);
     const records = parsePaxRecords(buf);
     if (type === "pax-global-header") {
@@ -70,20 +114,30 @@ function recordNumber(records: Map<string, Buffer> | undefined, key: string): nu
   return n;
 }
 
+/** A name as tar-stream gave it (latin1: one char per byte) in TarEntry form. */
+const nameOf = (raw: string) => decodeName(Buffer.from(raw, "latin1"));
+
 function toEntry(header: tar.Header): TarEntry {
-  const type = TYPES[header.type ?? "file"];
+  // tar-stream reports every type it does not know (GNU sparse 'S', vendor 'A'-'Z', …) as null.
+  const type = header.type ? TYPES[header.type] : undefined;
   if (type === undefined) {
-    throw ociError("TAR_UNSUPPORTED_TYPE", `tar entry ${header.name} has unsupported type ${header.type}`, {
-      context: { path: header.name },
-    });
+    throw ociError(
+      "TAR_UNSUPPORTED_TYPE",
+      `tar entry ${JSON.stringify(nameOf(header.name))} has an unsupported type (${header.type ?? "GNU sparse, vendor or unknown"})`,
+      { context: { path: nameOf(header.name) } },
+    );
   }
   const records = (header.pax as PaxObject | undefined)?.[RECORDS];
   const xattrs: Record<string, Buffer> = {};
-  for (const [key, value] of records ?? [])
-    if (key.startsWith(XATTR_PREFIX)) xattrs[key.slice(XATTR_PREFIX.length)] = value;
+  for (const [key, value] of records ?? []) {
+    if (!key.startsWith(XATTR_PREFIX)) continue;
+    const name = key.slice(XATTR_PREFIX.length);
+    checkXattr(nameOf(header.name), name, value);
+    xattrs[name] = value;
+  }
   const linkname = header.linkname ?? undefined;
   return {
-    path: normalizeEntryPath(header.name),
+    path: normalizeEntryPath(nameOf(header.name)),
     type,
     mode: (header.mode ?? 0) & 0o7777,
     uid: recordNumber(records, "uid") ?? header.uid ?? 0,
@@ -96,8 +150,8 @@ function toEntry(header: tar.Header): TarEntry {
       linkname === undefined
         ? undefined
         : type === "hardlink"
-          ? normalizeEntryPath(linkname, "hardlink")
-          : linkname,
+          ? normalizeEntryPath(nameOf(linkname), "hardlink")
+          : nameOf(linkname),
     devmajor: header.devmajor ?? 0,
     devminor: header.devminor ?? 0,
     xattrs,
@@ -114,7 +168,8 @@ export function tarStreamError(error: unknown): unknown {
   )
     return error;
   const message = error.message;
-  if (/unexpected end|truncated|premature close/i.test(message))
+  // streamx says "Stream was destroyed" to a reader of an entry whose archive ended inside it.
+  if (/unexpected end|truncated|premature close|stream was destroyed/i.test(message))
     return ociError("TAR_TRUNCATED", `the archive is truncated: ${message}`, { cause: error });
   if (
     /invalid tar header|invalid header|header exceeds|incorrect header check|unknown format/i.test(message)
@@ -126,7 +181,8 @@ export function tarStreamError(error: unknown): unknown {
 
 /** Reads a (decompressed) tar stream entry by entry. */
 export async function* readTar(source: Readable): AsyncGenerator<TarItem> {
-  const extract = tar.extract();
+  // latin1: names reach toEntry as bytes, decoded there without loss (name.ts).
+  const extract = tar.extract({ filenameEncoding: "latin1" } as Parameters<typeof tar.extract>[0]);
   byteSafePax(extract);
   let current: Readable | undefined;
   // finished() also reports a source that failed before this generator started reading it.

@@ -4,6 +4,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { ParticleError } from "@particle/runtime";
 import { type EntryType, splitRdev, type TarEntry } from "./entry.js";
+import { decodeName, pathBytes } from "./name.js";
 import type { TarItem } from "./read.js";
 
 /**
@@ -27,7 +28,7 @@ export function parseGetfattrDump(text: string): Map<string, Record<string, Buff
         } else bytes.push(...Buffer.from(raw[i] as string, "utf8"));
       }
       current = {};
-      result.set(Buffer.from(bytes).toString("utf8"), current);
+      result.set(decodeName(Buffer.from(bytes)), current);
       continue;
     }
     const eq = line.indexOf("=");
@@ -68,7 +69,16 @@ async function readXattrs(root: string): Promise<Map<string, Record<string, Buff
   }
   const byAbsolute = parseGetfattrDump(stdout);
   const result = new Map<string, Record<string, Buffer>>();
-  for (const [abs, attrs] of byAbsolute) result.set(path.relative(root, abs), attrs);
+  const prefix = `${root.replace(/\/+$/, "")}/`;
+  for (const [abs, attrs] of byAbsolute)
+    result.set(
+      abs === root || `${abs}/` === prefix
+        ? ""
+        : abs.startsWith(prefix)
+          ? abs.slice(prefix.length)
+          : path.relative(root, abs),
+      attrs,
+    );
   return result;
 }
 
@@ -96,12 +106,12 @@ export async function scanTree(root: string, options: ScanOptions = {}): Promise
   const links = new Map<string, string>();
   const entries: TarEntry[] = [];
   const walk = async (dir: string): Promise<void> => {
-    const names = (await fs.readdir(path.join(root, dir))).sort((a, b) =>
-      Buffer.compare(Buffer.from(a), Buffer.from(b)),
-    );
-    for (const name of names) {
+    // Names as bytes, in byte order: a name that is not UTF-8 survives (name.ts).
+    const names = (await fs.readdir(pathBytes(root, dir), { encoding: "buffer" })).sort(Buffer.compare);
+    for (const raw of names) {
+      const name = decodeName(raw);
       const rel = dir === "" ? name : `${dir}/${name}`;
-      const abs = path.join(root, rel);
+      const abs = pathBytes(root, rel);
       const stat = await fs.lstat(abs, { bigint: true });
       const type = entryType(stat);
       if (type === undefined) continue;
@@ -114,7 +124,7 @@ export async function scanTree(root: string, options: ScanOptions = {}): Promise
         gid: Number(stat.gid),
         mtime: options.mtime ?? Number(stat.mtimeMs / 1000n),
         size: type === "file" ? Number(stat.size) : 0,
-        linkname: type === "symlink" ? await fs.readlink(abs) : undefined,
+        linkname: type === "symlink" ? decodeName(await fs.readlink(abs, { encoding: "buffer" })) : undefined,
         devmajor: type === "char" || type === "block" ? major : 0,
         devminor: type === "char" || type === "block" ? minor : 0,
         xattrs: xattrs.get(rel) ?? {},
@@ -148,13 +158,16 @@ export async function* treeItems(
     if (entry.type === "hardlink" && !emitted.has(entry.linkname ?? "")) {
       const target = all?.get(entry.linkname ?? "");
       if (!target)
-        throw new Error(`hardlink ${entry.path} -> ${entry.linkname}: target not in the scanned tree`);
+        throw new ParticleError({
+          code: "INTERNAL",
+          message: `hardlink ${entry.path} -> ${entry.linkname}: target not in the scanned tree`,
+        });
       entry = { ...target, path: entry.path };
     }
     emitted.add(entry.path);
     yield {
       entry,
-      body: entry.type === "file" ? createReadStream(path.join(root, entry.path)) : Readable.from([]),
+      body: entry.type === "file" ? createReadStream(pathBytes(root, entry.path)) : Readable.from([]),
     };
   }
 }

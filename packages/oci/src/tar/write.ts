@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { PassThrough, type Readable } from "node:stream";
 import type { EntryType, TarEntry } from "./entry.js";
+import { encodeName } from "./name.js";
 import { encodePaxRecords, XATTR_PREFIX } from "./pax.js";
 
 /**
@@ -79,9 +80,9 @@ function encodeHeader(h: HeaderFields): Buffer {
 /** PAX records an entry needs beyond what ustar holds, keys sorted (pure). */
 function paxRecords(entry: TarEntry, name: string): [string, Buffer][] {
   const records: [string, Buffer][] = [];
-  if (!fitsField(name, 100)) records.push(["path", Buffer.from(name, "utf8")]);
+  if (!fitsField(name, 100)) records.push(["path", encodeName(name)]);
   if (entry.linkname !== undefined && !fitsField(entry.linkname, 100))
-    records.push(["linkpath", Buffer.from(entry.linkname, "utf8")]);
+    records.push(["linkpath", encodeName(entry.linkname)]);
   if (entry.uid > MAX_ID) records.push(["uid", Buffer.from(String(entry.uid))]);
   if (entry.gid > MAX_ID) records.push(["gid", Buffer.from(String(entry.gid))]);
   if (entry.size > MAX_SIZE) records.push(["size", Buffer.from(String(entry.size))]);
@@ -100,7 +101,7 @@ const padding = (size: number) => Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK)
 
 /** A readable placeholder for a name carried by PAX. */
 const placeholder = (s: string, bytes: number) =>
-  Buffer.from(s, "utf8")
+  encodeName(s)
     .toString("latin1")
     .replace(/[^\x20-\x7e]/g, "_")
     .slice(-bytes);

@@ -1,4 +1,5 @@
 import type { PlatformWanted } from "../image/documents.js";
+import type { RegistryTimeouts } from "../limits.js";
 import { credentialsFor } from "../registry/auth-file.js";
 import { RegistryClient, type RegistryLogger } from "../registry/client.js";
 
@@ -16,6 +17,8 @@ export interface TransportOptions {
   readonly platform?: PlatformWanted;
   /** Upload in chunks of this many bytes (registries). */
   readonly chunkSize?: number;
+  /** Overrides of the waits on registries (defaults in limits.ts). */
+  readonly timeouts?: Partial<RegistryTimeouts>;
 }
 
 /** A client for one repository, with the credentials the settings' auth files hold for its host. */
@@ -33,5 +36,6 @@ export async function registryClientFor(
     insecure: options.insecure,
     logger: options.logger,
     chunkSize: options.chunkSize,
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
   });
 }

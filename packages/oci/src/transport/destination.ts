@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import { ifExists } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import { OciLayoutDir } from "../image/layout.js";
 import { writeStreamAtomic } from "../image/verify.js";
@@ -72,6 +73,22 @@ async function tarLayout(dir: string, file: string): Promise<void> {
   await written;
 }
 
+/**
+ * An existing destination must be what will be written: a regular file (replaced by a rename) or a
+ * directory. Renaming over /dev/full or a FIFO would replace a device node of the host.
+ */
+async function checkDestination(target: string, kind: "file" | "directory"): Promise<void> {
+  const stat = await ifExists(fs.stat(target));
+  if (stat === undefined || (kind === "file" ? stat.isFile() : stat.isDirectory())) return;
+  throw ociError(
+    "DESTINATION_INVALID",
+    `${target} exists and is not a ${kind === "file" ? "regular file" : "directory"}`,
+    {
+      context: { path: target },
+    },
+  );
+}
+
 /** Opens a destination for writing an image through any transport. */
 export async function openDestination(
   ref: TransportRef,
@@ -81,9 +98,11 @@ export async function openDestination(
   const name = formatTransportRef(ref);
   switch (ref.transport) {
     case "oci":
+      await checkDestination(ref.path, "directory");
       return layoutDestination(await OciLayoutDir.open(ref.path, { create: true }), ref.tag, name);
     case "oci-archive": {
       const target = path.resolve(ref.path);
+      await checkDestination(target, "file");
       await fs.mkdir(options.workDir, { recursive: true });
       const dir = await fs.mkdtemp(path.join(options.workDir, "oci-archive-"));
       const layout = await OciLayoutDir.open(dir, { create: true });

@@ -1,17 +1,23 @@
-import { createReadStream, promises as fs } from "node:fs";
+import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import { fromSystemError } from "@particle/runtime";
 import { ociError } from "../errors.js";
 import type { NormalizedManifest } from "../image/documents.js";
 import {
+  checkLayerCount,
+  descriptorOf,
   hostPlatform,
   parseConfig,
   parseDocument,
   parseImageManifest,
+  parseJson,
   selectPlatform,
 } from "../image/documents.js";
+import { openRegular, readDocument, resolveInside } from "../image/input.js";
 import { OciLayoutDir } from "../image/layout.js";
 import { checkDigest, hasher, openVerified } from "../image/verify.js";
+import { LIMITS } from "../limits.js";
 import { formatTransportRef, type TransportRef } from "../reference.js";
 import { checkAuthFile } from "../registry/auth-file.js";
 import {
@@ -38,11 +44,16 @@ export interface ImageSource {
   close(): Promise<void>;
 }
 
-const MAX_DOCUMENT = 4 * 1024 * 1024;
-
-async function readSmallBlob(open: () => Promise<Readable>, desc: Descriptor): Promise<Buffer> {
-  if (desc.size > MAX_DOCUMENT)
-    throw ociError("DOCUMENT_INVALID", `document ${desc.digest} is ${desc.size} bytes, too large for JSON`);
+/** A document blob (manifest, index, config), refused before reading when its descriptor says it is larger than `cap`. */
+async function readSmallBlob(open: () => Promise<Readable>, desc: Descriptor, cap: number): Promise<Buffer> {
+  if (desc.size > cap)
+    throw ociError(
+      "DOCUMENT_TOO_LARGE",
+      `document ${desc.digest} is ${desc.size} bytes, more than the ${cap} allowed`,
+      {
+        context: { digest: desc.digest, limitBytes: cap },
+      },
+    );
   const chunks: Buffer[] = [];
   for await (const chunk of await open()) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
@@ -56,16 +67,9 @@ async function resolveManifest(
   what: string,
 ): Promise<{ manifest: NormalizedManifest; digest: string }> {
   let desc = top;
-  for (let depth = 0; depth < 3; depth++) {
+  for (let depth = 0; depth < LIMITS.indexDepth; depth++) {
     const bytes = await fetch(desc);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(bytes.toString("utf8"));
-    } catch (error) {
-      throw ociError("DOCUMENT_INVALID", `${what}: manifest ${desc.digest} is not valid JSON`, {
-        cause: error,
-      });
-    }
+    const doc = parseJson(bytes, `${what}: manifest ${desc.digest}`);
     const kind = manifestKind(doc);
     if (kind === "oci-index" || kind === "docker-list") {
       const index = parseDocument(OciIndex, bytes, `${what} index`);
@@ -86,9 +90,10 @@ async function layoutSource(
 ): Promise<ImageSource> {
   const layout = await OciLayoutDir.open(dir);
   const top = await layout.findRef(tag);
-  const fetch = (desc: Descriptor) => readSmallBlob(async () => layout.openBlob(desc), desc);
+  const fetch = (desc: Descriptor, cap = LIMITS.manifestBytes) =>
+    readSmallBlob(() => layout.openBlob(desc), desc, cap);
   const { manifest, digest } = await resolveManifest(fetch, top, options, name);
-  const configBytes = await fetch(manifest.config);
+  const configBytes = await fetch(manifest.config, LIMITS.configBytes);
   return {
     name,
     manifest,
@@ -100,17 +105,25 @@ async function layoutSource(
   };
 }
 
-/** Unpacks an archive (oci-archive, docker-archive) into scratch space with the safe extractor. */
+/**
+ * Unpacks an archive (oci-archive, docker-archive) into scratch space with the safe extractor. The
+ * archive is the admin's own argument (a symlink to it is followed) but must be a regular file.
+ */
 async function unpackArchive(file: string, options: TransportOptions): Promise<string> {
+  const real = await fs.realpath(file).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      throw fromSystemError(error, `reading ${file}`, file);
+    throw ociError("IMAGE_NOT_FOUND", `${file} does not exist`, { context: { path: file } });
+  });
+  const input = await openRegular(real, "archive");
   await fs.mkdir(options.workDir, { recursive: true });
   const dir = await fs.mkdtemp(path.join(options.workDir, "archive-"));
   try {
-    const source = createReadStream(file);
+    const source = input.handle.createReadStream({ autoClose: true });
     await extractTar(readTar(source), dir, { devices: "reject", owners: false });
   } catch (error) {
+    await input.handle.close().catch(() => undefined);
     await fs.rm(dir, { recursive: true, force: true });
-    if ((error as NodeJS.ErrnoException).code === "ENOENT")
-      throw ociError("IMAGE_NOT_FOUND", `${file} does not exist`, { context: { path: file } });
     throw error;
   }
   return dir;
@@ -126,9 +139,14 @@ async function dockerArchiveSource(
   const dir = await unpackArchive(file, options);
   const cleanup = () => fs.rm(dir, { recursive: true, force: true });
   try {
+    const member = (p: string, what: string) => resolveInside(dir, p, `${file}: ${what}`);
     const list = parseDocument(
       DockerArchiveManifest,
-      await fs.readFile(path.join(dir, "manifest.json")).catch(() => "not found"),
+      await readDocument(
+        await member("manifest.json", "manifest.json"),
+        `${file} manifest.json`,
+        LIMITS.dockerArchiveManifestBytes,
+      ),
       `${file} manifest.json`,
     );
     const entry =
@@ -142,34 +160,26 @@ async function dockerArchiveSource(
         tag === undefined && list.length > 1 ? "AMBIGUOUS_IMAGE" : "IMAGE_NOT_FOUND",
         `${file} has no image ${tag ?? ""}`.trim(),
       );
-    const inside = (p: string) => {
-      const resolved = path.resolve(dir, p);
-      if (!resolved.startsWith(`${dir}/`))
-        throw ociError("TAR_PATH_TRAVERSAL", `docker-archive manifest names ${p} outside the archive`);
-      return resolved;
-    };
-    const describe = async (p: string, mediaType: string): Promise<Descriptor> => {
-      const h = hasher();
-      const stream = createReadStream(inside(p));
-      for await (const _ of stream.pipe(h));
-      return { mediaType, ...h.result() };
-    };
-    const configBytes = await fs.readFile(inside(entry.Config));
+    checkLayerCount(entry.Layers.length, `${file} manifest.json`);
+    const configFile = await member(entry.Config, "config");
+    const configBytes = await readDocument(configFile, `${file} config`, LIMITS.configBytes);
+    const configDesc = descriptorOf(configBytes, DockerMediaType.config);
     const layers: Descriptor[] = [];
-    const files = new Map<string, string>();
+    const files = new Map<string, string>([[configDesc.digest, configFile]]);
     for (const p of entry.Layers) {
-      const head = Buffer.alloc(4);
-      const handle = await fs.open(inside(p), "r");
-      await handle.read(head, 0, 4, 0).finally(() => handle.close());
-      const desc = await describe(
-        p,
-        sniffCompression(head) === "gzip" ? DockerMediaType.layerGzip : DockerMediaType.layerTar,
-      );
+      const layerFile = await member(p, "layer");
+      // One pass: the first bytes tell the compression, the rest the digest (no-follow, regular file).
+      const input = await openRegular(layerFile, `${file}: layer`);
+      const h = hasher();
+      let head = Buffer.alloc(0);
+      for await (const chunk of input.handle.createReadStream({ autoClose: true }).pipe(h))
+        if (head.length < 4) head = Buffer.concat([head, chunk as Buffer]);
+      const mediaType =
+        sniffCompression(head) === "gzip" ? DockerMediaType.layerGzip : DockerMediaType.layerTar;
+      const desc = { mediaType, ...h.result() };
       layers.push(desc);
-      files.set(desc.digest, inside(p));
+      files.set(desc.digest, layerFile);
     }
-    const configDesc = await describe(entry.Config, DockerMediaType.config);
-    files.set(configDesc.digest, inside(entry.Config));
     return {
       name,
       manifest: { config: configDesc, layers, annotations: {} },
@@ -207,7 +217,11 @@ async function registrySource(
     options,
     name,
   );
-  const configBytes = await readSmallBlob(() => client.getBlob(manifest.config), manifest.config);
+  const configBytes = await readSmallBlob(
+    () => client.getBlob(manifest.config),
+    manifest.config,
+    LIMITS.configBytes,
+  );
   return {
     name,
     manifest,
