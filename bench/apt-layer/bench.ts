@@ -132,7 +132,7 @@ async function buildah(storage: string, cache: string, tag: string): Promise<voi
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("run the benchmark as root");
-  const rootfs = await debianRootfs();
+  const rootfs = await debianRootfs({ suite: "bookworm" });
   const scratch = await fs.mkdtemp(
     path.join(process.env.PARTICLE_TEST_SCRATCH ?? "/var/tmp", "particle-bench-apt-layer-"),
   );

@@ -51,6 +51,7 @@ const DESKTOPS = ["corona", "apex", "bazzite"];
 const MIRROR = "http://deb.debian.org/debian";
 const PEERS = process.env.BENCH_PEERS !== "0";
 const SAMPLE_MS = 250;
+const BUILD_DEB = path.join(ROOT, "packaging/deb/build-deb.mjs");
 // The recipe's YAML is read with apt-layer's own parser (the bench has no dependencies of its own).
 const YAML = createRequire(path.join(ROOT, "packages/apt-layer/package.json"))("yaml");
 
@@ -204,9 +205,12 @@ function cliEnv(dir, cache) {
 }
 
 /** apt-layer compose of a recipe; the result's sizes and package count read back through the CLIs. */
-async function aptLayer(recipeFile, image, dir, cache) {
+async function aptLayer(recipeFile, image, dir, cache, extra) {
   const env = cliEnv(dir, cache);
-  const build = await measure(["node", APT_LAYER, "compose", recipeFile, "--json"], { env, quiet: false });
+  const build = await measure(["node", APT_LAYER, "compose", recipeFile, ...extra, "--json"], {
+    env,
+    quiet: false,
+  });
   const info = await json(["node", COMPOSEFS, "info", image, "--json"], env);
   const list = await json(["node", APT_LAYER, "list", image, "--json"], env);
   const view = path.join(dir, "view");
@@ -302,20 +306,25 @@ function row(name, r) {
 async function benchRecipe(name, scratch) {
   const file = path.join(ROOT, "recipes", `${name}.yaml`);
   const recipe = YAML.parse(await fs.readFile(file, "utf8"));
+  // A bootable recipe (minimal-server) installs the particle-os .deb built from this tree; the floor
+  // installs only the recipe's own packages, so compare such a recipe's times with care.
+  const extra = recipe.bootable
+    ? ["--particle-deb", (await measure(["node", BUILD_DEB, "--out", scratch], {})).stdout.trim()]
+    : [];
   const image = `${recipe.metadata.name}:${recipe.metadata.tag}`;
   const dir = await fs.mkdtemp(path.join(scratch, `${name}-`));
   const cache = path.join(dir, "cache");
   try {
     console.log(`\n## ${name} (${image})\n`);
     const results = {};
-    results["apt-layer, cold"] = await aptLayer(file, image, path.join(dir, "cold"), cache);
+    results["apt-layer, cold"] = await aptLayer(file, image, path.join(dir, "cold"), cache, extra);
     if (PEERS) {
       results.floor = await floor(
         recipe,
         path.join(dir, "floor"),
         path.join(cache, "apt-layer/apt/archives"),
       );
-      results["apt-layer, warm"] = await aptLayer(file, image, path.join(dir, "warm"), cache);
+      results["apt-layer, warm"] = await aptLayer(file, image, path.join(dir, "warm"), cache, extra);
     }
     console.log(
       "| contender | wall | image (layers) | installed | packages | peak memory: PSS sum / RSS sum / largest process | disk read / written |",

@@ -52,7 +52,7 @@ async function chroot(root: string, args: string[]): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("run the benchmark as root (mounts, loop devices, chroot)");
-  const rootfs = await debianRootfs();
+  const rootfs = await debianRootfs({ suite: "bookworm" });
   const scratch = await fs.mkdtemp(
     path.join(process.env.PARTICLE_TEST_SCRATCH ?? "/var/tmp", "particle-bench-composefs-"),
   );

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   await fs.mkdir(ROOT, { recursive: true });
   const at = (p: string) => path.join(ROOT, p);
   const work = at("work");
-  const rootfs = await debianRootfs();
+  const rootfs = await debianRootfs({ suite: "bookworm" });
   const store = await Store.open(at("store"), { create: true, runDir: at("run") });
   const base = await store.createLayer(rootfs, { compression: "zstd", level: 3 });
   const created = "2023-11-14T22:13:20Z";

@@ -50,7 +50,11 @@ async function makeImage(dir: string, storeRoot: string, runDir: string): Promis
   const store = await openStore(storeRoot, { runDir });
   const ctx = { store, stateDir: path.join(dir, "build-state"), cacheDir: path.join(dir, "build-cache") };
   const base = await importTree(ctx, {
-    source: await debianRootfs({ include: ["attr", "bubblewrap", "nodejs", "squashfs-tools"] }),
+    // Debian 12's Node.js 18: the oldest the CLIs support.
+    source: await debianRootfs({
+      suite: "bookworm",
+      include: ["attr", "bubblewrap", "nodejs", "squashfs-tools"],
+    }),
     target: "debian:node",
   });
   const extra = path.join(dir, "extra");

@@ -1,16 +1,17 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { mountsBelow } from "@particle/runtime";
-import { CACHE_ROOT, debianRootfs, destroyScratch, requireRoot, scratchDir } from "@particle/test-kit";
+import { debianRootfs, destroyScratch, requireRoot, scratchDir } from "@particle/test-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BASE, cliEnv } from "./cli-env.js";
 
 const BIN = path.resolve(__dirname, "../dist/apt-layer.mjs");
 let dir: string;
 let env: Record<string, string>;
 
-function aptLayer(args: string[], extra: Record<string, string> = {}) {
-  return execa("node", [BIN, ...args], { reject: false, env: { ...env, ...extra } });
+function aptLayer(args: string[], extra: Record<string, string> = {}, cwd?: string) {
+  return execa("node", [BIN, ...args], { reject: false, env: { ...env, ...extra }, ...(cwd ? { cwd } : {}) });
 }
 
 async function images(): Promise<string[]> {
@@ -26,16 +27,8 @@ async function images(): Promise<string[]> {
 beforeAll(async () => {
   requireRoot();
   dir = await scratchDir("apt-layer-cli", { scope: "manual" });
-  env = {
-    PARTICLE_LOGGING_FILE: "",
-    PARTICLE_CONFIG_ROOT: path.join(dir, "etc"),
-    PARTICLE_PATHS_STORE: path.join(dir, "store"),
-    PARTICLE_PATHS_STATE: path.join(dir, "state"),
-    PARTICLE_PATHS_RUN: path.join(dir, "run"),
-    PARTICLE_PATHS_CACHE: path.join(CACHE_ROOT, "apt-layer-cli"),
-    PARTICLE_PATHS_LOG: path.join(dir, "log"),
-  };
-  const imported = await aptLayer(["import-rootfs", await debianRootfs(), "debian/bookworm"]);
+  env = cliEnv(dir);
+  const imported = await aptLayer(["import-rootfs", await debianRootfs(), BASE]);
   expect(imported.stderr).toBe("");
   expect(imported.exitCode).toBe(0);
 });
@@ -45,7 +38,7 @@ afterAll(async () => {
 
 describe("apt-layer CLI", () => {
   it("layers-packages-in-the-seed-form-and-reports-them", async () => {
-    const built = await aptLayer(["debian/bookworm", "tools/1", "jq", "--json"]);
+    const built = await aptLayer([BASE, "tools/1", "jq", "--json"]);
     expect(built.exitCode).toBe(0);
     const doc = JSON.parse(built.stdout);
     expect(doc).toMatchObject({ apiVersion: "particle.dev/v1", kind: "LayerResult", image: "tools:1" });
@@ -54,7 +47,7 @@ describe("apt-layer CLI", () => {
     const list = JSON.parse((await aptLayer(["list", "tools/1", "--json"])).stdout);
     expect(list.kind).toBe("PackageList");
     expect(list.requested).toEqual(["jq"]);
-    const diff = await aptLayer(["diff", "debian/bookworm", "tools/1"]);
+    const diff = await aptLayer(["diff", BASE, "tools/1"]);
     expect(diff.stdout).toMatch(/^\+ jq:amd64 /m);
     const sbom = JSON.parse((await aptLayer(["sbom", "tools/1"])).stdout);
     expect(sbom.spdxVersion).toBe("SPDX-2.3");
@@ -63,6 +56,29 @@ describe("apt-layer CLI", () => {
     );
     const audit = await aptLayer(["audit", "verify", "--json"]);
     expect(JSON.parse(audit.stdout)).toMatchObject({ kind: "AuditVerification", valid: true });
+  });
+
+  it("installs-a-local-deb-given-by-path-as-apt-does-and-lists-it-as-local", async () => {
+    const tree = path.join(dir, "localdeb");
+    await fs.mkdir(path.join(tree, "DEBIAN"), { recursive: true });
+    await fs.writeFile(
+      path.join(tree, "DEBIAN/control"),
+      "Package: cli-local\nVersion: 2.0\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDepends: jq\nDescription: test\n test\n",
+    );
+    await execa("dpkg-deb", ["--root-owner-group", "--build", tree, path.join(dir, "cli-local.deb")]);
+    const built = await aptLayer([BASE, "tools/local", "./cli-local.deb", "less", "--json"], {}, dir);
+    expect(built.stderr).toBe("");
+    expect(built.exitCode).toBe(0);
+    expect(JSON.parse(built.stdout).installed.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(["cli-local", "jq", "less"]),
+    );
+    const list = await aptLayer(["list", "tools/local"]);
+    expect(list.stdout).toMatch(/^cli-local\s+all\s+2\.0\s+local \.deb sha256:[0-9a-f]{64}$/m);
+    const missing = await aptLayer([BASE, "tools/nodeb", "./no-such.deb"], {}, dir);
+    expect(missing.exitCode).toBe(3);
+    expect(missing.stderr).toMatch(
+      /^error: opening the local package \.\/no-such\.deb: no such file or directory$/m,
+    );
   });
 
   it("installs-and-removes-on-an-image-moving-its-tag", async () => {
@@ -78,7 +94,7 @@ describe("apt-layer CLI", () => {
     expect((await aptLayer(["tenant", "add", "acme", "--quota", "1KiB", "--group", "root"])).exitCode).toBe(
       0,
     );
-    const over = await aptLayer(["debian/bookworm", "acme/tools:1", "less"]);
+    const over = await aptLayer([BASE, "acme/tools:1", "less"]);
     expect(over.exitCode).toBe(7);
     expect(over.stderr).toMatch(/^error: tenant acme would use \d+ bytes, over its quota of 1024$/m);
     const tenants = JSON.parse((await aptLayer(["tenant", "list", "--json"])).stdout);
@@ -87,14 +103,14 @@ describe("apt-layer CLI", () => {
 
   it("rejects-bad-input-with-an-error-a-hint-and-its-exit-code", async () => {
     const before = await images();
-    const badName = await aptLayer(["debian/bookworm", "tools/2", "Not_A_Package"]);
+    const badName = await aptLayer([BASE, "tools/2", "Not_A_Package"]);
     expect(badName.exitCode).toBe(4);
     expect(badName.stderr).toMatch(/^error: "Not_A_Package" is not a valid package name$/m);
     expect(badName.stderr).toMatch(/^hint: /m);
-    const missing = await aptLayer(["debian/bookworm", "tools/2", "no-such-package-xyz"]);
+    const missing = await aptLayer([BASE, "tools/2", "no-such-package-xyz"]);
     expect(missing.exitCode).toBe(3);
     expect(missing.stderr).toMatch(/^error: package not available: no-such-package-xyz$/m);
-    const exists = await aptLayer(["debian/bookworm", "tools/1", "jq"]);
+    const exists = await aptLayer([BASE, "tools/1", "jq"]);
     expect(exists.exitCode).toBe(8);
     expect(exists.stderr).toMatch(/^hint: .*--replace/m);
     expect(await images()).toEqual(before);
@@ -103,7 +119,7 @@ describe("apt-layer CLI", () => {
   for (const step of ["mounted", "resolved", "downloaded", "installed", "layer-created"]) {
     it(`leaves-no-image-and-no-mount-when-killed-at-${step}`, async () => {
       const before = await images();
-      const killed = await aptLayer(["debian/bookworm", `killed/${step}`, "less"], {
+      const killed = await aptLayer([BASE, `killed/${step}`, "less"], {
         PARTICLE_FAILPOINTS: `apt-layer.build/${step}=kill`,
       });
       expect(killed.signal).toBe("SIGKILL");
@@ -120,7 +136,7 @@ describe("apt-layer CLI", () => {
   }
 
   it("keeps-the-complete-image-when-killed-after-the-commit", async () => {
-    const killed = await aptLayer(["debian/bookworm", "killed/committed", "less"], {
+    const killed = await aptLayer([BASE, "killed/committed", "less"], {
       PARTICLE_FAILPOINTS: "apt-layer.build/committed=kill",
     });
     expect(killed.signal).toBe("SIGKILL");
@@ -142,21 +158,26 @@ describe("apt-layer CLI", () => {
     expect(list.packages.map((p: { name: string }) => p.name)).toContain("jq");
   });
 
-  it("bootstraps-a-base-with-mmdebstrap", async () => {
-    const result = await aptLayer(["bootstrap", "bootstrapped/bookworm", "--variant", "minbase", "--json"]);
+  it("bootstraps-a-trixie-base-with-mmdebstrap-by-default", async () => {
+    const result = await aptLayer(["bootstrap", "bootstrapped/trixie", "--variant", "minbase", "--json"]);
     expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout)).toMatchObject({
       kind: "Image",
-      image: "bootstrapped:bookworm",
+      image: "bootstrapped:trixie",
       layers: 1,
     });
-    const list = JSON.parse((await aptLayer(["list", "bootstrapped/bookworm", "--json"])).stdout);
+    const list = JSON.parse((await aptLayer(["list", "bootstrapped/trixie", "--json"])).stdout);
     expect(list.packages.map((p: { name: string }) => p.name)).toEqual(
       expect.arrayContaining(["apt", "dpkg", "bash"]),
     );
     const bad = await aptLayer(["bootstrap", "bootstrapped/x", "--variant", "huge"]);
     expect(bad.exitCode).toBe(4);
     expect(bad.stderr).toMatch(/^error: .*variant/m);
+    const unknown = await aptLayer(["bootstrap", "bootstrapped/x", "--suite", "buster"]);
+    expect(unknown.exitCode).toBe(4);
+    expect(unknown.stderr).toMatch(
+      /^error: apt-layer has no profile for the suite "buster"; it knows bookworm \(Debian 12 \(bookworm\)\), trixie \(Debian 13 \(trixie\)\), noble \(Ubuntu 24\.04 LTS \(noble\)\)$/m,
+    );
   });
 
   it("validates-recipes-and-reports-bad-ones", async () => {

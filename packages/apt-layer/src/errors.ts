@@ -94,7 +94,7 @@ export function notLayered(ref: string): ParticleError {
 export function labelInvalid(key: string, value: string): ParticleError {
   return new ParticleError({
     code: "IMAGE_LABEL_INVALID",
-    message: `image label ${key} is not a JSON list of package names: ${value.slice(0, 80)}`,
+    message: `image label ${key} is not what apt-layer writes: ${value.slice(0, 80)}`,
     hint: "The image's apt-layer labels were changed after it was built; rebuild it with apt-layer.",
     context: { label: key },
     exit: "integrity",
@@ -235,6 +235,66 @@ export function bootstrapInvalid(issues: readonly string[]): ParticleError {
     code: "BOOTSTRAP_INVALID",
     message: `invalid bootstrap settings: ${issues.join("; ")}`,
     hint: "Check --suite, --mirror, --components, --variant (minbase, required, important, standard, apt) and --include.",
+    exit: "invalidInput",
+  });
+}
+
+export function suiteUnknown(suite: string, known: readonly string[]): ParticleError {
+  return new ParticleError({
+    code: "SUITE_UNKNOWN",
+    message: `apt-layer has no profile for the suite "${suite}"; it knows ${known.join(", ")}`,
+    hint: "Use one of those suites (recipe base.bootstrap.suite, --suite, or [bootstrap] suite in the config).",
+    context: { suite },
+    exit: "invalidInput",
+  });
+}
+
+export function keyringMissing(file: string, pkg: string | undefined, suite: string): ParticleError {
+  return new ParticleError({
+    code: "KEYRING_MISSING",
+    message: `the archive keyring of ${suite}, ${file}, is not on this machine`,
+    hint: `Install ${pkg ? `the ${pkg} package` : "the package that provides it"}, or pass --keyring FILE (recipe: base.bootstrap.keyring).`,
+    context: { path: file, package: pkg },
+    exit: "unavailable",
+  });
+}
+
+export function localDebInvalid(file: string, why: string): ParticleError {
+  return new ParticleError({
+    code: "LOCAL_DEB_INVALID",
+    message: `the local package ${file} ${why}`,
+    hint: "Give the path of a regular .deb file (apt-layer BASE NEW ./pkg.deb); nothing was built.",
+    context: { path: file },
+    exit: "invalidInput",
+  });
+}
+
+export function localPackagesRebase(ref: string, names: readonly string[]): ParticleError {
+  return new ParticleError({
+    code: "REBASE_LOCAL_PACKAGES",
+    message: `image ${ref} has packages from local .deb files (${names.join(", ")}), which rebase cannot fetch again`,
+    hint: "Build on the new base with the files again: apt-layer NEWBASE NEW ./pkg.deb PKG...",
+    context: { image: ref },
+    exit: "invalidInput",
+  });
+}
+
+export function particleDebRequired(recipe: string): ParticleError {
+  return new ParticleError({
+    code: "PARTICLE_DEB_REQUIRED",
+    message: `recipe ${recipe} is bootable: it needs the particle-os package (the boot integration), and none was given`,
+    hint: "Build it with `pnpm build && node packaging/deb/build-deb.mjs` and pass its path: apt-layer compose RECIPE --particle-deb PATH.",
+    context: { recipe },
+    exit: "usage",
+  });
+}
+
+export function imageSuiteUnknown(ref: string): ParticleError {
+  return new ParticleError({
+    code: "IMAGE_SUITE_UNKNOWN",
+    message: `image ${ref} does not record which release it is (no dev.particle.apt-layer.suite label)`,
+    hint: "Use a base that apt-layer made (bootstrap, import-rootfs or a build on one), or rebuild this one.",
+    context: { image: ref },
     exit: "invalidInput",
   });
 }

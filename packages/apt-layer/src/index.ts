@@ -8,9 +8,17 @@ export {
   verifyAuditLog,
   verifyAuditText,
 } from "./audit.js";
-export { type BootstrapDefaults, bootstrapImage, importTree, mmdebstrapArgs } from "./build/bootstrap.js";
-export { type InstallRequest, layerPackages, storeRef } from "./build/install.js";
+export {
+  type BootstrapDefaults,
+  type BootstrapPlan,
+  bootstrapImage,
+  bootstrapPlan,
+  importTree,
+  mmdebstrapArgs,
+} from "./build/bootstrap.js";
+export { type InstallRequest, layerPackages, splitInstallArgs, storeRef } from "./build/install.js";
 export { type LayerRequest, type LayerResult, mergeRequests } from "./build/layer.js";
+export { type LocalDebInput, MAX_LOCAL_DEB_BYTES } from "./build/local-deb.js";
 export { type RebaseRequest, rebaseImage } from "./build/rebase.js";
 export { BuildEnvironment, type BuildEnvironmentOptions } from "./build-env/environment.js";
 export {
@@ -31,10 +39,12 @@ export {
   decodePackageList,
   diffPackageLists,
   encodePackageList,
+  localPackageRecords,
   type PackageDiff,
   type PackageEntry,
 } from "./debian/package-list.js";
 export { buildSbom, type SpdxDocument } from "./debian/sbom.js";
+export { bootablePackages, suiteProfile, suiteProfileOfImage, suiteProfiles } from "./debian/suites.js";
 export { compareDebianVersions, parseDebianVersion } from "./debian/version.js";
 export { liveRootUnsupported } from "./errors.js";
 export {
@@ -77,7 +87,9 @@ export {
   BootstrapSpec,
   LABELS,
   LiveState,
+  LocalPackageRecord,
   Recipe,
+  SuiteProfile,
   TenantsFile,
 } from "./spec.js";
 export {

@@ -95,6 +95,83 @@ export const RecipeScript = z
   })
   .strict();
 
+const packageList = z.array(packageSpec);
+
+/** Packages of one bootloader: what it needs, and its Secure Boot chain signed by the distribution. */
+const BootloaderPackages = z
+  .object({
+    packages: packageList.min(1),
+    secureBoot: packageList
+      .min(1)
+      .optional()
+      .describe(
+        "The distribution-signed chain (shim and a signed loader); absent: Secure Boot needs the user's key.",
+      ),
+  })
+  .strict();
+
+/**
+ * One distribution release as data: where its archive is, who signs it, and the package names a
+ * bootable image needs there (`container lint` checks what they install: a kernel with an initramfs,
+ * systemd as init, the initramfs-tools hook of the particle-os package).
+ */
+export const SuiteProfile = z
+  .object({
+    $schema: z.string().optional(),
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal("SuiteProfile"),
+    suite: simpleName.describe("The release's codename (VERSION_CODENAME in os-release)."),
+    distribution: simpleName.describe("ID in os-release: debian, ubuntu."),
+    release: z.string().min(1).describe("VERSION_ID in os-release: 13, 24.04."),
+    title: z.string().min(1),
+    mirror: z.string().url(),
+    components: z.array(z.string().min(1)).min(1),
+    keyring: z
+      .object({
+        file: z.string().regex(/^\//, "must be an absolute path"),
+        package: packageSpec.describe(
+          "The host package that installs it (named in the error when it is missing).",
+        ),
+      })
+      .strict(),
+    boot: z
+      .object({
+        kernel: packageList.min(1).describe("Lint `kernel`: a kernel with an initramfs in /boot."),
+        init: packageList.min(1).describe("Lint `systemd`: /sbin/init is systemd."),
+        initramfs: packageList.min(1).describe("The initramfs generator the particle-os hook plugs into."),
+      })
+      .strict(),
+    bootloaders: z
+      .object({
+        "grub-efi": BootloaderPackages,
+        "grub-bios": BootloaderPackages,
+        "systemd-boot": BootloaderPackages,
+      })
+      .strict(),
+  })
+  .strict();
+export type SuiteProfile = z.infer<typeof SuiteProfile>;
+
+/** A .deb file on the build host, installed as a package (relative paths: from the recipe's directory). */
+const LocalPackage = z
+  .string()
+  .regex(/^[^\0]+\.deb$/, "must be the path of a .deb file")
+  .describe("Path of a .deb file; relative to the recipe's directory.");
+
+/** A package an image got from a local .deb (the `local` label holds a list of them). */
+export const LocalPackageRecord = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/),
+    architecture: simpleName,
+    version: z.string().regex(/^[A-Za-z0-9.+~:-]+$/),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .describe("SHA-256 of the .deb file that was installed."),
+  })
+  .strict();
+export type LocalPackageRecord = z.infer<typeof LocalPackageRecord>;
+
 export const Recipe = z
   .object({
     apiVersion: z.literal(API_VERSION),
@@ -125,6 +202,18 @@ export const Recipe = z
       ),
     packages: z.array(packageSpec).default([]),
     remove: z.array(packageSpec).default([]),
+    localPackages: z
+      .array(LocalPackage)
+      .default([])
+      .describe(
+        "Local .deb files, installed in their own step after `packages`, resolved by apt with the mirror packages they depend on.",
+      ),
+    bootable: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Add what booting needs from the suite's profile (kernel, systemd, initramfs-tools, GRUB EFI + BIOS, shim and signed GRUB, systemd-boot) and the particle-os boot integration (compose --particle-deb); the result must pass `particle-bootc container lint`.",
+      ),
     files: z.array(RecipeFile).default([]),
     users: z.array(RecipeUser).default([]),
     units: z
@@ -225,6 +314,10 @@ export const LABELS = {
   baseDigest: "dev.particle.apt-layer.base-digest",
   os: "dev.particle.apt-layer.os",
   recipe: "dev.particle.apt-layer.recipe",
+  /** The release the image is (VERSION_CODENAME of its os-release): picks its suite profile. */
+  suite: "dev.particle.apt-layer.suite",
+  /** Packages installed from local .deb files: JSON list of `{name, architecture, version, sha256}`. */
+  local: "dev.particle.apt-layer.local",
   message: "dev.particle.apt-layer.message",
 } as const;
 
@@ -234,4 +327,5 @@ export const jsonSchemas = {
   "audit-entry": AuditEntry,
   tenants: TenantsFile,
   "live-state": LiveState,
+  "suite-profile": SuiteProfile,
 } as const;

@@ -5,6 +5,9 @@ import {
   diffPackageLists,
   encodePackageList,
   labelList,
+  localPackageRecords,
+  markLocalPackages,
+  mergeLocalPackages,
 } from "../src/debian/package-list.js";
 import { LABELS } from "../src/spec.js";
 
@@ -65,5 +68,41 @@ describe("requested packages accumulate across layers", () => {
         expect.objectContaining({ code: "IMAGE_LABEL_INVALID" }),
       );
     }
+  });
+});
+
+describe("packages from local .debs", () => {
+  const record = (name: string, version: string) => ({
+    name,
+    architecture: "all",
+    version,
+    sha256: "d".repeat(64),
+  });
+  const installed = (name: string, version: string) => ({ name, architecture: "all", version });
+
+  it("are kept across layers while the same version stays installed", () => {
+    const base = [record("a", "1"), record("b", "1")];
+    // b was upgraded from the archive, c is new from a local .deb, a stays.
+    expect(
+      mergeLocalPackages(
+        base,
+        [record("c", "2")],
+        [installed("a", "1"), installed("b", "2"), installed("c", "2")],
+      ),
+    ).toEqual([record("a", "1"), record("c", "2")]);
+  });
+
+  it("are marked in the package list with their digest", () => {
+    expect(markLocalPackages([installed("a", "1"), installed("z", "1")], [record("a", "1")])).toEqual([
+      { ...installed("a", "1"), origin: "local", sha256: "d".repeat(64) },
+      installed("z", "1"),
+    ]);
+  });
+
+  it("refuse a local label that is not what apt-layer writes", () => {
+    expect(localPackageRecords({})).toEqual([]);
+    expect(() => localPackageRecords({ [LABELS.local]: '[{"name":"a"}]' })).toThrow(
+      expect.objectContaining({ code: "IMAGE_LABEL_INVALID" }),
+    );
   });
 });

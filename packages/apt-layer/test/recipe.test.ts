@@ -1,10 +1,11 @@
 import { promises as fs } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fetchKey, resolveSources, stepKey } from "../src/recipe/compose.js";
-import { parseRecipeYaml } from "../src/recipe/load.js";
+import { loadRecipe, parseRecipeYaml } from "../src/recipe/load.js";
 import { recipeSteps, sourcesFile } from "../src/recipe/steps.js";
 
 const RECIPES = path.resolve(__dirname, "../../../recipes");
@@ -63,6 +64,37 @@ describe("recipe validation", () => {
     );
   });
 
+  it("refuses a bootstrap suite without a profile, naming the known ones", () => {
+    const recipe = MINIMAL.replace(
+      "base: { image: debian/bookworm }",
+      "base: { bootstrap: { suite: buster } }",
+    );
+    expect(() => parseRecipeYaml(recipe, "old.yaml")).toThrow(
+      expect.objectContaining({ code: "SUITE_UNKNOWN", message: expect.stringContaining("trixie") }),
+    );
+  });
+
+  it("resolves local packages against the recipe's directory when loaded from a file", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "recipe-"));
+    try {
+      await fs.writeFile(
+        path.join(dir, "r.yaml"),
+        `${MINIMAL}localPackages: [debs/a_1_all.deb, /srv/b_1_all.deb]\n`,
+      );
+      expect((await loadRecipe(path.join(dir, "r.yaml"))).localPackages).toEqual([
+        path.join(dir, "debs/a_1_all.deb"),
+        "/srv/b_1_all.deb",
+      ]);
+    } finally {
+      await fs.rm(dir, { recursive: true });
+    }
+    expect(() => parseRecipeYaml(`${MINIMAL}localPackages: [notes.txt]\n`)).toThrow(
+      expect.objectContaining({
+        message: expect.stringContaining("localPackages.0: must be the path of a .deb file"),
+      }),
+    );
+  });
+
   it("refuses text that is not YAML", () => {
     expect(() => parseRecipeYaml("a: [", "broken.yaml")).toThrow(
       expect.objectContaining({ code: "RECIPE_INVALID", exitCode: 4 }),
@@ -75,7 +107,7 @@ describe("recipe steps and cache keys", () => {
     const recipe = parseRecipeYaml(
       `${MINIMAL}architectures: [i386]\nusers: [{ name: ann }]\nunits: { enable: [ssh.service] }\n`,
     );
-    expect(recipeSteps(recipe, []).map((s) => s.kind)).toEqual([
+    expect(recipeSteps(recipe, { sources: [] }).map((s) => s.kind)).toEqual([
       "apt-setup",
       "packages",
       "files",
@@ -85,9 +117,33 @@ describe("recipe steps and cache keys", () => {
     ]);
   });
 
+  it("adds bootable packages to the packages step and local .debs as a step of their own", () => {
+    const recipe = parseRecipeYaml(`${MINIMAL}bootable: true\n`);
+    const debs = [{ path: "/a/particle-os.deb", sha256: "a".repeat(64) }];
+    const steps = recipeSteps(recipe, {
+      sources: [],
+      bootPackages: ["linux-image-amd64", "jq"],
+      localDebs: debs,
+    });
+    expect(steps.map((s) => s.kind)).toEqual(["packages", "local-packages", "files", "script"]);
+    expect(steps[0]).toEqual({ kind: "packages", install: ["linux-image-amd64", "jq"], remove: [] });
+    expect(steps[1]).toEqual({ kind: "local-packages", debs });
+    // A local .deb keys the cache by its digest, not by where it lies.
+    const parent = `sha256:${"1".repeat(64)}`;
+    const moved = { kind: "local-packages" as const, debs: [{ path: "/b/x.deb", sha256: "a".repeat(64) }] };
+    const changed = {
+      kind: "local-packages" as const,
+      debs: [{ path: "/a/particle-os.deb", sha256: "b".repeat(64) }],
+    };
+    expect(stepKey(parent, moved)).toBe(stepKey(parent, steps[1]!));
+    expect(stepKey(parent, changed)).not.toBe(stepKey(parent, steps[1]!));
+  });
+
   it("changes a step's key when its content or its parent changes, and only then", () => {
-    const a = recipeSteps(parseRecipeYaml(MINIMAL), []);
-    const b = recipeSteps(parseRecipeYaml(MINIMAL.replace("content: hello", "content: bye")), []);
+    const a = recipeSteps(parseRecipeYaml(MINIMAL), { sources: [] });
+    const b = recipeSteps(parseRecipeYaml(MINIMAL.replace("content: hello", "content: bye")), {
+      sources: [],
+    });
     const parent = `sha256:${"1".repeat(64)}`;
     expect(stepKey(parent, a[0]!)).toBe(stepKey(parent, b[0]!));
     expect(stepKey(parent, a[1]!)).not.toBe(stepKey(parent, b[1]!));

@@ -32,6 +32,27 @@ describe("SPDX 2.3 SBOM", () => {
     expect(doc.relationships[0]).toMatchObject({ relationshipType: "DESCRIBES" });
   });
 
+  it("marks a package from a local .deb by its digest, claiming no supplier or purl for it", () => {
+    const local = buildSbom({
+      image: "tools:1",
+      manifestDigest: `sha256:${"ab".repeat(32)}`,
+      created: "2026-11-25T18:00:00Z",
+      osId: "debian",
+      packages: [
+        { name: "mytool", architecture: "all", version: "1.0", origin: "local", sha256: "c".repeat(64) },
+      ],
+      tool: "apt-layer-0.1.0",
+    }).packages[1];
+    expect(local).toMatchObject({
+      name: "mytool",
+      packageFileName: "mytool_1.0_all.deb",
+      checksums: [{ algorithm: "SHA256", checksumValue: "c".repeat(64) }],
+      comment: expect.stringContaining("local .deb"),
+    });
+    expect(local?.supplier).toBeUndefined();
+    expect(local?.externalRefs).toBeUndefined();
+  });
+
   it("uses only characters SPDX allows in element ids", () => {
     for (const p of doc.packages) expect(p.SPDXID).toMatch(/^SPDXRef-[A-Za-z0-9.-]+$/);
   });

@@ -18,7 +18,8 @@ async function inChroot(root: string, args: string[]): Promise<void> {
 
 describe("a layer from an apt-get install", () => {
   it("stacked-on-its-base-reproduces-the-installed-tree-exactly", async () => {
-    const rootfs = await debianRootfs();
+    // Bookworm's iputils-ping sets a file capability on ping, which this test needs in the layer.
+    const rootfs = await debianRootfs({ suite: "bookworm" });
     const dir = await scratchDir("cfs-debian");
     const store = await scratchStore(dir);
     const base = await store.createLayer(rootfs);

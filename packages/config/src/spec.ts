@@ -42,15 +42,22 @@ export const sections = {
     .strict(),
   bootstrap: z
     .object({
-      suite: z.string().min(1).describe("Debian or Ubuntu suite of new bases (bookworm, noble …)."),
-      mirror: z.string().url().describe("Archive mirror URL."),
-      components: z.array(z.string().min(1)).min(1).describe("Archive components."),
+      suite: z
+        .string()
+        .min(1)
+        .describe("Suite of new bases: a release apt-layer has a profile for (trixie, bookworm, noble)."),
+      mirror: z
+        .union([z.string().url(), z.literal("")])
+        .describe("Archive mirror URL; empty for the suite profile's (deb.debian.org, archive.ubuntu.com)."),
+      components: z
+        .array(z.string().min(1))
+        .describe(
+          "Archive components; empty for the suite profile's (Debian: main; Ubuntu: main, universe).",
+        ),
       variant: z
         .enum(["minbase", "required", "important", "standard", "apt"])
         .describe("mmdebstrap variant."),
-      keyring: z
-        .string()
-        .describe("Keyring file that signs the archive; empty for the distribution default."),
+      keyring: z.string().describe("Keyring file that signs the archive; empty for the suite profile's."),
     })
     .strict(),
   registry: z
@@ -120,9 +127,9 @@ export const DEFAULT_SETTINGS: Settings = {
   },
   layer: { format: "squashfs", compression: "zstd", compression_level: 3 },
   bootstrap: {
-    suite: "bookworm",
-    mirror: "http://deb.debian.org/debian",
-    components: ["main"],
+    suite: "trixie",
+    mirror: "",
+    components: [],
     variant: "minbase",
     keyring: "",
   },

@@ -1,14 +1,17 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { pathExists, run, sha256Hex, withLock } from "@particle/runtime";
+import { pathExists, run, sha256Hex, unmountAll, withLock } from "@particle/runtime";
 
 /** Cached across runs (and CI steps) by the inputs that define the tree. */
 export const CACHE_ROOT = process.env.PARTICLE_TEST_CACHE ?? "/var/cache/particle-tests";
 
 export const DEBIAN_MIRROR = process.env.PARTICLE_TEST_MIRROR ?? "http://deb.debian.org/debian";
 
+/** The release of integration tests' rootfs unless a test names one: Debian 13, today's stable. */
+export const DEFAULT_TEST_SUITE = "trixie";
+
 export interface RootfsSpec {
-  /** @default "bookworm" */
+  /** Debian release; each has its own cache entries. @default DEFAULT_TEST_SUITE */
   readonly suite?: string;
   /** @default "minbase" */
   readonly variant?: "minbase" | "apt" | "essential";
@@ -23,7 +26,7 @@ const SOURCE_DATE_EPOCH = "1700000000";
  * every test that asks for it. Treat it as read-only: stack an overlay or copy it to change it.
  */
 export async function debianRootfs(spec: RootfsSpec = {}): Promise<string> {
-  const suite = spec.suite ?? "bookworm";
+  const suite = spec.suite ?? DEFAULT_TEST_SUITE;
   const variant = spec.variant ?? "minbase";
   const include = [...(spec.include ?? [])].sort();
   const key = sha256Hex(JSON.stringify({ v: 1, suite, variant, include, mirror: DEBIAN_MIRROR })).slice(
@@ -39,6 +42,8 @@ export async function debianRootfs(spec: RootfsSpec = {}): Promise<string> {
     async () => {
       if (await pathExists(path.join(dir, "etc/os-release"))) return dir;
       const temp = `${dir}.partial`;
+      // An mmdebstrap killed with its test (a timeout) leaves /proc, /sys and /dev mounted in its tree.
+      await unmountAll(temp, { lazy: true });
       await fs.rm(temp, { recursive: true, force: true });
       const args = [`--variant=${variant}`, "--quiet"];
       if (include.length > 0) args.push(`--include=${include.join(",")}`);

@@ -30,11 +30,12 @@ export const bootstrapCommand = defineCommand({
     replace: { type: "boolean" },
   },
   optionHelp: {
-    suite: "bookworm, trixie, noble … (default bootstrap.suite)",
-    mirror: "archive URL (default bootstrap.mirror)",
-    components: "comma-separated, e.g. main,contrib (default bootstrap.components)",
+    suite:
+      "trixie, bookworm or noble: a release apt-layer has a profile for (default bootstrap.suite, trixie)",
+    mirror: "archive URL (default bootstrap.mirror, else the suite profile's)",
+    components: "comma-separated, e.g. main,contrib (default bootstrap.components, else the suite profile's)",
     variant: "minbase, required, important, standard or apt",
-    keyring: "keyring file that signs the archive",
+    keyring: "keyring file that signs the archive (default the suite profile's)",
     include: "extra package (repeatable)",
     replace: "move the tag if the image exists",
   },

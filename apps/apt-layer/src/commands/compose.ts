@@ -1,6 +1,18 @@
 import { bootstrapDefaults, composeRecipe, loadRecipe, resolveRecipe } from "@particle/apt-layer";
-import { defineCommand, stringOption } from "@particle/cli-kit";
+import { BootcErrors, lintImage } from "@particle/bootc";
+import { type CommandContext, defineCommand, stringOption } from "@particle/cli-kit";
 import { open } from "../open.js";
+
+/** `particle-bootc container lint` on a bootable recipe's result: its fatal problems are logged, then it fails. */
+function bootableLint(ctx: CommandContext) {
+  return async (root: string): Promise<void> => {
+    const report = await lintImage(root);
+    if (report.failed.length === 0) return;
+    for (const r of report.results.filter((x) => report.failed.includes(x.id)))
+      ctx.logger.error(`lint ${r.id}: ${r.problems.join("; ")}`);
+    throw BootcErrors.lintFailed(report.failed);
+  };
+}
 
 export const composeCommand = defineCommand({
   path: ["compose"],
@@ -10,17 +22,23 @@ export const composeCommand = defineCommand({
   options: {
     "base-image": { type: "string" },
     "resolve-only": { type: "boolean" },
+    "particle-deb": { type: "string" },
   },
   optionHelp: {
     "base-image": "build on this image instead of the recipe's base",
     "resolve-only": "resolve the packages with apt against the mirror, build nothing",
+    "particle-deb":
+      "the particle-os .deb a bootable recipe installs (node packaging/deb/build-deb.mjs prints its path)",
   },
   async run(ctx, parsed) {
     const recipe = await loadRecipe(parsed.positionals[0] as string);
     const baseOverride = stringOption(parsed, "base-image");
+    const particleDeb = stringOption(parsed, "particle-deb");
     const options = {
       defaults: bootstrapDefaults(ctx.settings),
       ...(baseOverride ? { baseOverride } : {}),
+      ...(particleDeb ? { particleDeb } : {}),
+      lint: bootableLint(ctx),
     };
     const aptLayer = await open(ctx, { createStore: true });
     if (parsed.values["resolve-only"]) {
@@ -44,7 +62,7 @@ export const composeCommand = defineCommand({
       (d) =>
         [
           `${d.image} ${d.manifestDigest}`,
-          ...d.steps.map((s) => `  ${s.kind.padEnd(8)} ${s.cached ? "cached" : "built "} ${s.image}`),
+          ...d.steps.map((s) => `  ${s.kind.padEnd(14)} ${s.cached ? "cached" : "built "} ${s.image}`),
         ].join("\n"),
     );
     return 0;

@@ -18,12 +18,13 @@ export const listCommand = defineCommand({
       requestedOnly
         ? d.requested.join("\n")
         : table(
-            ["NAME", "ARCH", "VERSION", "REQUESTED"],
+            ["NAME", "ARCH", "VERSION", "REQUESTED", "ORIGIN"],
             d.packages.map((p) => [
               p.name,
               p.architecture,
               p.version,
               d.requested.some((r) => packageNameOf(r) === p.name) ? "yes" : "",
+              p.origin === "local" ? `local .deb sha256:${p.sha256}` : "",
             ]),
           ),
     );

@@ -2,8 +2,8 @@ import {
   type LayerResult,
   layerPackages,
   parseImageRef,
+  splitInstallArgs,
   storeRef,
-  validatePackageSpecs,
 } from "@particle/apt-layer";
 import { type CommandContext, defineCommand, stringOption } from "@particle/cli-kit";
 import { open, usage } from "../open.js";
@@ -18,11 +18,11 @@ const BUILD_HELP = {
   replace: "move the tag if the new image already exists",
 };
 
-/** Refuses bad names before the store is opened (the library checks again). */
-function checkRequest(base: string, target: string, packages: readonly string[]): void {
+/** Refuses bad names before the store is opened; a path with a slash is a local .deb, as for apt. */
+function checkRequest(base: string, target: string, args: readonly string[]) {
   storeRef(base);
   parseImageRef(target);
-  validatePackageSpecs(packages);
+  return splitInstallArgs(args);
 }
 
 function report(ctx: CommandContext, result: LayerResult): void {
@@ -45,18 +45,20 @@ function report(ctx: CommandContext, result: LayerResult): void {
 /** The seed's form: `apt-layer BASE NEW PKG...`. */
 export const seedCommand = defineCommand({
   path: [],
-  usage: "BASE NEW PKG...",
-  summary: "Make image NEW by installing packages on image BASE (one atomic transaction)",
+  usage: "BASE NEW PKG|./FILE.deb...",
+  summary:
+    "Make image NEW by installing packages (names, or local .deb files by path) on image BASE (one atomic transaction)",
   args: [3, Number.POSITIVE_INFINITY],
   options: BUILD_OPTIONS,
   optionHelp: BUILD_HELP,
   async run(ctx, parsed) {
-    const [base, target, ...install] = parsed.positionals as [string, string, ...string[]];
-    checkRequest(base, target, install);
+    const [base, target, ...args] = parsed.positionals as [string, string, ...string[]];
+    const { install, localDebs } = checkRequest(base, target, args);
     const result = await layerPackages(await open(ctx), {
       base,
       target,
       install,
+      localDebs,
       recommends: !parsed.values["no-recommends"],
       replace: Boolean(parsed.values.replace),
     });
@@ -68,7 +70,7 @@ export const seedCommand = defineCommand({
 function layerVerb(verb: "install" | "remove") {
   return defineCommand({
     path: [verb],
-    usage: "--image IMAGE PKG...",
+    usage: verb === "install" ? "--image IMAGE PKG|./FILE.deb..." : "--image IMAGE PKG...",
     summary: `${verb === "install" ? "Install packages on" : "Remove packages from"} an image, as a new layer (the tag moves; the old image stays in its history)`,
     args: [1, Number.POSITIVE_INFINITY],
     options: { image: { type: "string" }, to: { type: "string" }, ...BUILD_OPTIONS },
@@ -81,11 +83,12 @@ function layerVerb(verb: "install" | "remove") {
       const image = stringOption(parsed, "image");
       if (!image) throw usage(`${verb} needs --image IMAGE`);
       const to = stringOption(parsed, "to");
-      checkRequest(image, to ?? image, parsed.positionals);
+      const { install, localDebs } = checkRequest(image, to ?? image, parsed.positionals);
+      if (verb === "remove" && localDebs.length > 0) throw usage("remove takes package names, not files");
       const result = await layerPackages(await open(ctx), {
         base: image,
         target: to ?? image,
-        [verb]: parsed.positionals,
+        ...(verb === "install" ? { install, localDebs } : { remove: install }),
         recommends: !parsed.values["no-recommends"],
         replace: to === undefined || Boolean(parsed.values.replace),
       });

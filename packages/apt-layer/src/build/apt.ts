@@ -5,6 +5,7 @@ import type { BuildEnvironment } from "../build-env/environment.js";
 import { missingPackages, type PlanAction, parseAptSimulation } from "../debian/apt-plan.js";
 import { packageNameOf } from "../debian/names.js";
 import { aptFailed, packagesNotFound } from "../errors.js";
+import { isLocalDebArg } from "./local-deb.js";
 
 /**
  * apt and dpkg inside a build environment. Only `update` and `download` get the network; resolving,
@@ -99,9 +100,11 @@ export async function applyWithApt(
   remove: readonly string[],
   options: AptOptions = {},
 ): Promise<void> {
+  // apt "fetches" a local .deb from its path, which --no-download forbids; the install has no network anyway.
+  const offline = install.some(isLocalDebArg) ? [] : ["--no-download"];
   await apt(env, "installing packages", [
     "install",
-    "--no-download",
+    ...offline,
     ...recommendArgs(options),
     ...packageArgs(install, remove),
   ]);

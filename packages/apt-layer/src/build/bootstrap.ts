@@ -1,5 +1,5 @@
 import path from "node:path";
-import { loadInstalledPackages, mkdirDurable, run } from "@particle/runtime";
+import { loadInstalledPackages, mkdirDurable, pathExists, run } from "@particle/runtime";
 import {
   type AptLayerContext,
   DEFAULT_SOURCE_DATE_EPOCH,
@@ -7,13 +7,15 @@ import {
   withTransaction,
 } from "../context.js";
 import { formatImageRef, type ImageRef, parseImageRef, validatePackageSpecs } from "../debian/names.js";
-import { loadOsRelease } from "../debian/os-release.js";
+import { loadOsRelease, osLabels } from "../debian/os-release.js";
 import { encodePackageList } from "../debian/package-list.js";
-import { bootstrapInvalid, imageExists } from "../errors.js";
+import { suiteProfile } from "../debian/suites.js";
+import { bootstrapInvalid, imageExists, keyringMissing } from "../errors.js";
 import { findImage, type ImageInfo } from "../image/store.js";
 import { BootstrapSpec, LABELS } from "../spec.js";
 import { createTreeLayer } from "./tree-layer.js";
 
+/** Bootstrap settings (`[bootstrap]`); an empty mirror, components or keyring means the suite profile's. */
 export interface BootstrapDefaults {
   readonly mirror: string;
   readonly components: readonly string[];
@@ -21,18 +23,44 @@ export interface BootstrapDefaults {
   readonly keyring: string;
 }
 
-/** The mmdebstrap argument vector for a spec (pure). */
-export function mmdebstrapArgs(spec: BootstrapSpec, defaults: BootstrapDefaults, target: string): string[] {
+/** What mmdebstrap is given: the spec's fields, else the settings, else the suite's profile. */
+export interface BootstrapPlan {
+  readonly suite: string;
+  readonly mirror: string;
+  readonly components: readonly string[];
+  readonly variant: NonNullable<BootstrapSpec["variant"]>;
+  readonly keyring: string;
+  /** The host package that installs the keyring, when it is the profile's. */
+  readonly keyringPackage?: string;
+  readonly include: readonly string[];
+}
+
+/** Resolves a bootstrap spec against the settings and the suite's profile (pure; an unknown suite fails). */
+export function bootstrapPlan(spec: BootstrapSpec, defaults: BootstrapDefaults): BootstrapPlan {
+  const profile = suiteProfile(spec.suite);
+  const keyring = spec.keyring || defaults.keyring || profile.keyring.file;
+  const components = spec.components ?? defaults.components;
+  return {
+    suite: spec.suite,
+    mirror: spec.mirror ?? (defaults.mirror || profile.mirror),
+    components: components.length > 0 ? components : profile.components,
+    variant: spec.variant ?? defaults.variant,
+    keyring,
+    ...(keyring === profile.keyring.file ? { keyringPackage: profile.keyring.package } : {}),
+    include: validatePackageSpecs(spec.include ?? []),
+  };
+}
+
+/** The mmdebstrap argument vector of a plan (pure). */
+export function mmdebstrapArgs(plan: BootstrapPlan, target: string): string[] {
   const args = [
-    `--variant=${spec.variant ?? defaults.variant}`,
-    `--components=${(spec.components ?? defaults.components).join(",")}`,
+    `--variant=${plan.variant}`,
+    `--components=${plan.components.join(",")}`,
     "--quiet",
+    `--keyring=${plan.keyring}`,
   ];
-  const keyring = spec.keyring ?? defaults.keyring;
-  if (keyring) args.push(`--keyring=${keyring}`);
-  if (spec.include && spec.include.length > 0)
-    args.push(`--include=${validatePackageSpecs(spec.include).join(",")}`);
-  args.push("--", spec.suite, target, spec.mirror ?? defaults.mirror);
+  if (plan.include.length > 0) args.push(`--include=${plan.include.join(",")}`);
+  args.push("--", plan.suite, target, plan.mirror);
   return args;
 }
 
@@ -54,7 +82,7 @@ async function commitTree(
       [LABELS.requested]: "[]",
       [LABELS.removed]: "[]",
       [LABELS.packages]: encodePackageList(await loadInstalledPackages(tree)),
-      [LABELS.os]: (await loadOsRelease(tree)).ID ?? "debian",
+      ...osLabels(await loadOsRelease(tree)),
       ...labels,
     },
   });
@@ -76,20 +104,22 @@ export async function bootstrapImage(
   const parsed = BootstrapSpec.safeParse(request.spec);
   if (!parsed.success)
     throw bootstrapInvalid(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  const plan = bootstrapPlan(parsed.data, request.defaults);
+  if (!(await pathExists(plan.keyring))) throw keyringMissing(plan.keyring, plan.keyringPackage, plan.suite);
   return withTransaction(
     ctx,
     "apt-layer.bootstrap",
-    { target: formatImageRef(target), suite: request.spec.suite },
+    { target: formatImageRef(target), suite: plan.suite },
     async (scope) => {
       await ensureNew(ctx, target, request.replace ?? false);
       const tree = path.join(scope.workDir, "rootfs");
       await mkdirDurable(tree);
-      (ctx.onStage ?? (() => {}))(`bootstrapping ${request.spec.suite} with mmdebstrap`);
-      await run("mmdebstrap", mmdebstrapArgs(request.spec, request.defaults, tree), {
+      (ctx.onStage ?? (() => {}))(`bootstrapping ${plan.suite} with mmdebstrap`);
+      await run("mmdebstrap", mmdebstrapArgs(plan, tree), {
         env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH) },
       });
       await scope.tx.step("bootstrapped");
-      return commitTree(ctx, scope, tree, target, { [LABELS.message]: `mmdebstrap ${request.spec.suite}` });
+      return commitTree(ctx, scope, tree, target, { [LABELS.message]: `mmdebstrap ${plan.suite}` });
     },
   );
 }

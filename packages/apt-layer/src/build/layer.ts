@@ -4,13 +4,25 @@ import { BuildEnvironment } from "../build-env/environment.js";
 import { type AptLayerContext, buildDirs, statePaths, type TransactionScope } from "../context.js";
 import type { PlanAction } from "../debian/apt-plan.js";
 import { formatImageRef, type ImageRef, packageNameOf } from "../debian/names.js";
-import { loadOsRelease } from "../debian/os-release.js";
-import { encodePackageList, labelList } from "../debian/package-list.js";
+import { loadOsRelease, osLabels } from "../debian/os-release.js";
+import {
+  encodePackageList,
+  labelList,
+  localPackageRecords,
+  mergeLocalPackages,
+} from "../debian/package-list.js";
 import { imageExists } from "../errors.js";
 import { type Descriptor, findImage, type ImageInfo } from "../image/store.js";
-import { LABELS } from "../spec.js";
+import { LABELS, type LocalPackageRecord } from "../spec.js";
 import { authorizeTenant, checkTenantQuota, loadTenants, tenantOfImage } from "../tenants.js";
 import { type AptOptions, applyWithApt, aptUpdate, download, plannedDebBytes, resolvePlan } from "./apt.js";
+import {
+  bindLocalDebs,
+  type LocalDebInput,
+  readLocalDebFields,
+  type StagedDeb,
+  stageLocalDebs,
+} from "./local-deb.js";
 import { checkFreeSpace } from "./space.js";
 import { createTreeLayer } from "./tree-layer.js";
 
@@ -24,6 +36,8 @@ export interface LayerRequest extends AptOptions {
   readonly target: ImageRef;
   readonly install?: readonly string[];
   readonly remove?: readonly string[];
+  /** Local .deb files installed with `install` (apt resolves them together), recorded as local. */
+  readonly localDebs?: readonly LocalDebInput[];
   /** Move the tag if the target image exists. @default false */
   readonly replace?: boolean;
   /** Changes made in the environment before apt runs (recipe steps: sources, files, users …), with the network. */
@@ -68,11 +82,20 @@ export function layeredLabels(
     install: readonly string[];
     remove: readonly string[];
     packages: readonly InstalledPackage[];
-    os: string;
+    /** The new tree's os-release; default: the base's os labels carry over. */
+    osRelease?: Readonly<Record<string, string>>;
+    /** Packages this build installed from local .debs. */
+    local?: readonly LocalPackageRecord[];
   },
   extra: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   const { requested, removed } = mergeRequests(base.labels, build.install, build.remove);
+  const local = mergeLocalPackages(localPackageRecords(base.labels), build.local ?? [], build.packages);
+  const os = build.osRelease
+    ? osLabels(build.osRelease)
+    : Object.fromEntries(
+        [LABELS.os, LABELS.suite].flatMap((k) => (k in base.labels ? [[k, base.labels[k]]] : [])),
+      );
   return {
     ...Object.fromEntries(
       Object.entries(base.labels).filter(([key]) => !key.startsWith("dev.particle.apt-layer.")),
@@ -82,9 +105,14 @@ export function layeredLabels(
     [LABELS.packages]: encodePackageList(build.packages),
     [LABELS.base]: `${base.name}:${base.tag}`,
     [LABELS.baseDigest]: base.manifestDigest,
-    [LABELS.os]: build.os,
+    ...os,
+    ...(local.length > 0 ? { [LABELS.local]: JSON.stringify(local) } : {}),
     ...extra,
   };
+}
+
+function localBytes(staged: readonly StagedDeb[]): number {
+  return staged.reduce((sum, d) => sum + d.size, 0);
 }
 
 /**
@@ -113,6 +141,8 @@ export async function buildLayer(
   await checkFreeSpace(aptCache, MIN_FREE_BYTES);
 
   const dirs = buildDirs(workDir);
+  const localDir = path.join(workDir, "local");
+  const staged = await stageLocalDebs(request.localDebs ?? [], localDir);
   await mkdirDurable(dirs.lower);
   stage(`mounting ${request.base}`);
   await ctx.store.mount(base.manifestDigest, dirs.lower);
@@ -125,28 +155,36 @@ export async function buildLayer(
   });
   let plan: PlanAction[] = [];
   let packages: InstalledPackage[];
-  let osId: string;
+  let osRelease: Record<string, string>;
+  const local: LocalPackageRecord[] = [];
   try {
     if (request.customize) {
       stage("customizing");
       await request.customize(env);
       await tx.step("customized");
     }
-    if (install.length > 0 || remove.length > 0) {
+    if (staged.length > 0) {
+      await bindLocalDebs(env, localDir);
+      for (const deb of staged) local.push(await readLocalDebFields(env, deb));
+    }
+    // apt reads a local .deb given by its path (as `apt install ./x.deb`), with the archive's packages.
+    const wanted = [...install, ...staged.map((d) => d.inside)];
+    if (wanted.length > 0 || remove.length > 0) {
       stage("resolving with apt");
       await aptUpdate(env);
-      plan = await resolvePlan(env, install, remove, request);
+      plan = await resolvePlan(env, wanted, remove, request);
       await tx.step("resolved");
       stage(`downloading ${plan.filter((a) => a.action === "install").length} packages`);
-      await download(env, install, request);
-      await checkFreeSpace(workDir, (await plannedDebBytes(aptCache, plan)) * UNPACK_FACTOR + MIN_FREE_BYTES);
+      await download(env, wanted, request);
+      const debBytes = (await plannedDebBytes(aptCache, plan)) + localBytes(staged);
+      await checkFreeSpace(workDir, debBytes * UNPACK_FACTOR + MIN_FREE_BYTES);
       await tx.step("downloaded");
       stage("installing with apt (offline)");
-      await applyWithApt(env, install, remove, request);
+      await applyWithApt(env, wanted, remove, request);
       await tx.step("installed");
     }
     packages = await loadInstalledPackages(env.root);
-    osId = (await loadOsRelease(env.root)).ID ?? "debian";
+    osRelease = await loadOsRelease(env.root);
   } finally {
     await env.close();
     await ctx.store.unmount(dirs.lower);
@@ -161,7 +199,7 @@ export async function buildLayer(
     layers: [...base.layers, layer],
     parent: base.manifestDigest,
     builtBy: "apt-layer",
-    labels: layeredLabels(base, { install, remove, packages, os: osId }, request.labels),
+    labels: layeredLabels(base, { install, remove, packages, osRelease, local }, request.labels),
   });
   await tx.step("committed");
   stage(`committed ${targetRef}`);

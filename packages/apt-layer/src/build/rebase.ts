@@ -1,8 +1,8 @@
 import type { AptLayerContext } from "../context.js";
 import { withTransaction } from "../context.js";
 import { formatImageRef, parseImageRef } from "../debian/names.js";
-import { labelList } from "../debian/package-list.js";
-import { notLayered } from "../errors.js";
+import { labelList, localPackageRecords } from "../debian/package-list.js";
+import { localPackagesRebase, notLayered } from "../errors.js";
 import { LABELS } from "../spec.js";
 import { storeRef } from "./install.js";
 import { buildLayer, type LayerResult } from "./layer.js";
@@ -24,6 +24,13 @@ export async function rebaseImage(ctx: AptLayerContext, request: RebaseRequest):
   const imageRef = storeRef(request.image);
   const image = await ctx.store.resolve(imageRef);
   if (image.labels[LABELS.requested] === undefined) throw notLayered(imageRef);
+  // A local .deb is not in any archive: it cannot be resolved afresh on the new base.
+  const local = localPackageRecords(image.labels);
+  if (local.length > 0)
+    throw localPackagesRebase(
+      imageRef,
+      local.map((p) => p.name),
+    );
   const install = labelList(image.labels, LABELS.requested);
   const remove = labelList(image.labels, LABELS.removed);
   const target = parseImageRef(request.target ?? `${image.name}:${image.tag}`);

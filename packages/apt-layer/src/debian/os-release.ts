@@ -1,5 +1,6 @@
 import path from "node:path";
 import { readFileIfExists } from "@particle/runtime";
+import { LABELS } from "../spec.js";
 
 /** Parses os-release(5) text into its fields, unquoting values (pure). */
 export function parseOsRelease(text: string): Record<string, string> {
@@ -21,4 +22,12 @@ export async function loadOsRelease(root: string): Promise<Record<string, string
     (await readFileIfExists(path.join(root, "usr/lib/os-release"))) ??
     "";
   return parseOsRelease(text);
+}
+
+/** The image labels apt-layer derives from an os-release: the distribution ID and the release's codename. */
+export function osLabels(osRelease: Readonly<Record<string, string>>): Record<string, string> {
+  return {
+    [LABELS.os]: osRelease.ID ?? "debian",
+    ...(osRelease.VERSION_CODENAME ? { [LABELS.suite]: osRelease.VERSION_CODENAME } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import type { InstalledPackage } from "@particle/runtime";
 import { labelInvalid } from "../errors.js";
+import { LABELS, LocalPackageRecord } from "../spec.js";
 import { compareDebianVersions } from "./version.js";
 
 /**
@@ -10,6 +11,9 @@ export interface PackageEntry {
   readonly name: string;
   readonly architecture: string;
   readonly version: string;
+  /** `local`: installed from a local .deb file (whose SHA-256 is `sha256`), not from an archive. */
+  readonly origin?: "local";
+  readonly sha256?: string;
 }
 
 export function encodePackageList(packages: readonly InstalledPackage[]): string {
@@ -75,4 +79,50 @@ export function labelList(labels: Readonly<Record<string, string>>, key: string)
   if (!Array.isArray(value) || !value.every((v): v is string => typeof v === "string"))
     throw labelInvalid(key, text);
   return value;
+}
+
+/** The packages an image got from local .deb files (its `local` label; absent means none). */
+export function localPackageRecords(labels: Readonly<Record<string, string>>): LocalPackageRecord[] {
+  const text = labels[LABELS.local];
+  if (text === undefined) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw labelInvalid(LABELS.local, text);
+  }
+  const parsed = LocalPackageRecord.array().safeParse(value);
+  if (!parsed.success) throw labelInvalid(LABELS.local, text);
+  return parsed.data;
+}
+
+const entryKey = (p: { name: string; architecture: string }) => `${p.name}:${p.architecture}`;
+
+/**
+ * The local packages of an image built on a base (pure): the base's and this build's, each kept
+ * only while the image still has that version of it installed (an upgrade from the archive or a
+ * removal drops it).
+ */
+export function mergeLocalPackages(
+  base: readonly LocalPackageRecord[],
+  added: readonly LocalPackageRecord[],
+  installed: readonly InstalledPackage[],
+): LocalPackageRecord[] {
+  const present = new Set(installed.map((p) => `${entryKey(p)}=${p.version}`));
+  const kept = new Map<string, LocalPackageRecord>();
+  for (const p of [...base, ...added])
+    if (present.has(`${entryKey(p)}=${p.version}`)) kept.set(entryKey(p), p);
+  return [...kept.values()].sort((a, b) => entryKey(a).localeCompare(entryKey(b)));
+}
+
+/** Marks the entries of a package list that came from local .debs (pure). */
+export function markLocalPackages(
+  packages: readonly PackageEntry[],
+  local: readonly LocalPackageRecord[],
+): PackageEntry[] {
+  const byKey = new Map(local.map((p) => [`${entryKey(p)}=${p.version}`, p]));
+  return packages.map((p) => {
+    const record = byKey.get(`${entryKey(p)}=${p.version}`);
+    return record ? { ...p, origin: "local", sha256: record.sha256 } : p;
+  });
 }

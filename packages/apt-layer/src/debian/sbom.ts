@@ -23,6 +23,8 @@ interface SpdxPackage {
   readonly copyrightText: "NOASSERTION";
   readonly primaryPackagePurpose: "OPERATING-SYSTEM" | "LIBRARY" | "CONTAINER";
   readonly supplier?: string;
+  readonly packageFileName?: string;
+  readonly comment?: string;
   readonly checksums?: { algorithm: "SHA256"; checksumValue: string }[];
   readonly externalRefs?: {
     referenceCategory: "PACKAGE-MANAGER";
@@ -63,8 +65,8 @@ export function buildSbom(input: SbomInput): SpdxDocument {
     primaryPackagePurpose: "OPERATING-SYSTEM",
     checksums: [{ algorithm: "SHA256", checksumValue: hex }],
   };
-  const packages = input.packages.map(
-    (p): SpdxPackage => ({
+  const packages = input.packages.map((p): SpdxPackage => {
+    const common = {
       SPDXID: `SPDXRef-Package-${spdxId(`${p.name}-${p.architecture}-${p.version}`)}`,
       name: p.name,
       versionInfo: p.version,
@@ -74,6 +76,17 @@ export function buildSbom(input: SbomInput): SpdxDocument {
       licenseDeclared: "NOASSERTION",
       copyrightText: "NOASSERTION",
       primaryPackagePurpose: "LIBRARY",
+    } as const;
+    // A local .deb is not the distribution's: no supplier or purl claims it is, its digest identifies it.
+    if (p.origin === "local")
+      return {
+        ...common,
+        packageFileName: `${p.name}_${p.version}_${p.architecture}.deb`,
+        comment: "Installed from a local .deb file, not from a package archive.",
+        ...(p.sha256 ? { checksums: [{ algorithm: "SHA256", checksumValue: p.sha256 }] } : {}),
+      };
+    return {
+      ...common,
       supplier: `Organization: ${input.osId}`,
       externalRefs: [
         {
@@ -82,8 +95,8 @@ export function buildSbom(input: SbomInput): SpdxDocument {
           referenceLocator: `pkg:deb/${input.osId}/${encodeURIComponent(p.name)}@${encodeURIComponent(p.version)}?arch=${encodeURIComponent(p.architecture)}`,
         },
       ],
-    }),
-  );
+    };
+  });
   return {
     spdxVersion: "SPDX-2.3",
     dataLicense: "CC0-1.0",

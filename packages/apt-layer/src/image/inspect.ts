@@ -3,6 +3,8 @@ import {
   decodePackageList,
   diffPackageLists,
   labelList,
+  localPackageRecords,
+  markLocalPackages,
   type PackageDiff,
   type PackageEntry,
 } from "../debian/package-list.js";
@@ -28,7 +30,10 @@ export function imagePackages(image: ImageInfo): ImagePackages {
     manifestDigest: image.manifestDigest,
     requested: labelList(image.labels, LABELS.requested),
     removed: labelList(image.labels, LABELS.removed),
-    packages: decodePackageList(image.labels[LABELS.packages] ?? "[]"),
+    packages: markLocalPackages(
+      decodePackageList(image.labels[LABELS.packages] ?? "[]"),
+      localPackageRecords(image.labels),
+    ),
   };
 }
 

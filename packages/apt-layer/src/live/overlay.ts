@@ -223,7 +223,7 @@ export async function liveCommit(
           builtBy: "apt-layer",
           labels: layeredLabels(
             base,
-            { install: state.installed, remove: [], packages, os: base.labels[LABELS.os] ?? "debian" },
+            { install: state.installed, remove: [], packages },
             { [LABELS.message]: request.message },
           ),
         });

@@ -1,25 +1,33 @@
+import path from "node:path";
 import { mkdirDurable, sha256Hex } from "@particle/runtime";
 import { canonicalJson } from "../audit.js";
 import { aptUpdate, resolvePlan } from "../build/apt.js";
-import { type BootstrapDefaults, bootstrapImage } from "../build/bootstrap.js";
+import { type BootstrapDefaults, bootstrapImage, bootstrapPlan } from "../build/bootstrap.js";
 import { storeRef } from "../build/install.js";
 import { buildLayer } from "../build/layer.js";
+import { bindLocalDebs, digestLocalDeb, type LocalDebInput, stageLocalDebs } from "../build/local-deb.js";
 import { BuildEnvironment } from "../build-env/environment.js";
 import { type AptLayerContext, buildDirs, statePaths, withTransaction } from "../context.js";
 import type { PlanAction } from "../debian/apt-plan.js";
 import { formatImageRef, type ImageRef } from "../debian/names.js";
-import { keyFetchFailed } from "../errors.js";
+import { bootablePackages, suiteProfileOfImage } from "../debian/suites.js";
+import { keyFetchFailed, particleDebRequired } from "../errors.js";
 import { findImage, type ImageInfo } from "../image/store.js";
 import { LABELS, type Recipe } from "../spec.js";
 import { applyStep } from "./apply.js";
-import { type RecipeStep, type ResolvedSource, recipeSteps } from "./steps.js";
+import { type RecipeStep, type ResolvedSource, recipeSteps, type StepInputs } from "./steps.js";
 
 /** Cached step images live under one name, tagged by cache key. */
 export const CACHE_IMAGE = "apt-layer-cache";
 
-/** A step's cache key: its parent image and its full content (pure). */
+/**
+ * A step's cache key: its parent image and its full content (pure). Local .debs count by their
+ * digest, not their path: the same file elsewhere gives the same layer.
+ */
 export function stepKey(parentDigest: string, step: RecipeStep): string {
-  return sha256Hex(`${parentDigest}\n${canonicalJson(step)}`);
+  const content =
+    step.kind === "local-packages" ? { ...step, debs: step.debs.map((d) => ({ sha256: d.sha256 })) } : step;
+  return sha256Hex(`${parentDigest}\n${canonicalJson(content)}`);
 }
 
 /** Fetches the signing keys a recipe names by URL, so that their bytes (not just the URL) key the cache. */
@@ -52,7 +60,7 @@ function cached(ctx: AptLayerContext, key: string): Promise<ImageInfo | undefine
   return findImage(ctx.store, `${CACHE_IMAGE}:${key}`);
 }
 
-/** The recipe's base image: a store image, or a bootstrap cached by its spec. */
+/** The recipe's base image: a store image, or a bootstrap cached by what mmdebstrap is given. */
 async function baseImage(
   ctx: AptLayerContext,
   recipe: Recipe,
@@ -61,7 +69,7 @@ async function baseImage(
 ): Promise<ImageInfo> {
   if (override !== undefined) return ctx.store.resolve(storeRef(override));
   if ("image" in recipe.base) return ctx.store.resolve(storeRef(recipe.base.image));
-  const key = sha256Hex(canonicalJson({ bootstrap: recipe.base.bootstrap, defaults }));
+  const key = sha256Hex(canonicalJson({ bootstrap: bootstrapPlan(recipe.base.bootstrap, defaults) }));
   const hit = await cached(ctx, key);
   if (hit) return hit;
   return bootstrapImage(ctx, { target: `${CACHE_IMAGE}:${key}`, spec: recipe.base.bootstrap, defaults });
@@ -84,6 +92,30 @@ export interface ComposeOptions {
   /** Build on this image instead of the recipe's base. */
   readonly baseOverride?: string;
   readonly fetchText?: (url: string) => Promise<string>;
+  /** The particle-os .deb (packaging/deb/build-deb.mjs) a `bootable` recipe installs as its boot integration. */
+  readonly particleDeb?: string;
+  /**
+   * Checks the finished tree of a `bootable` recipe (mounted read-only at `root`) before the recipe's
+   * tag is committed, and throws when it cannot boot; the CLI passes `particle-bootc container lint`.
+   */
+  readonly lint?: (root: string) => Promise<void>;
+}
+
+/** What the recipe's steps need: its sources, and for `bootable` the suite's packages and particle-os. */
+async function stepInputs(recipe: Recipe, base: ImageInfo, options: ComposeOptions): Promise<StepInputs> {
+  const sources = await resolveSources(recipe, options.fetchText);
+  const localPaths = [...recipe.localPackages];
+  if (recipe.bootable) {
+    if (options.particleDeb === undefined) throw particleDebRequired(recipe.metadata.name);
+    localPaths.push(options.particleDeb);
+  }
+  const localDebs: LocalDebInput[] = [];
+  for (const p of localPaths) localDebs.push({ path: p, sha256: (await digestLocalDeb(p)).sha256 });
+  return {
+    sources,
+    bootPackages: recipe.bootable ? bootablePackages(suiteProfileOfImage(base)) : [],
+    localDebs,
+  };
 }
 
 /**
@@ -96,10 +128,10 @@ export async function composeRecipe(
   recipe: Recipe,
   options: ComposeOptions,
 ): Promise<ComposeResult> {
-  const sources = await resolveSources(recipe, options.fetchText);
   let parent = await baseImage(ctx, recipe, options.defaults, options.baseOverride);
+  const inputs = await stepInputs(recipe, parent, options);
   const reports: ComposeStepReport[] = [];
-  for (const step of recipeSteps(recipe, sources)) {
+  for (const step of recipeSteps(recipe, inputs)) {
     const key = stepKey(parent.manifestDigest, step);
     const hit = await cached(ctx, key);
     if (hit) {
@@ -120,7 +152,9 @@ export async function composeRecipe(
           replace: true,
           ...(step.kind === "packages"
             ? { install: step.install, remove: step.remove }
-            : { customize: (env) => applyStep(env, step) }),
+            : step.kind === "local-packages"
+              ? { localDebs: step.debs }
+              : { customize: (env) => applyStep(env, step) }),
           labels: {
             [LABELS.recipe]: `${recipe.metadata.name}:${recipe.metadata.tag}`,
             [LABELS.message]: `recipe step ${step.kind}`,
@@ -138,6 +172,19 @@ export async function composeRecipe(
     "apt-layer.build",
     { target: `${name}:${tag}`, base: final.manifestDigest, recipe: name },
     async (scope) => {
+      if (recipe.bootable && options.lint) {
+        // Mounted where the transaction's recovery unmounts it after a kill.
+        const { lower } = buildDirs(scope.workDir);
+        await mkdirDurable(lower);
+        (ctx.onStage ?? (() => {}))("checking that the image boots (container lint)");
+        await ctx.store.mount(final.manifestDigest, lower);
+        try {
+          await options.lint(lower);
+        } finally {
+          await ctx.store.unmount(lower);
+        }
+        await scope.tx.step("linted");
+      }
       const committed = await ctx.store.commitImage({
         name,
         tag,
@@ -168,10 +215,11 @@ export async function resolveRecipe(
   recipe: Recipe,
   options: ComposeOptions,
 ): Promise<RecipeResolution> {
-  const sources = await resolveSources(recipe, options.fetchText);
   const base = await baseImage(ctx, recipe, options.defaults, options.baseOverride);
-  const steps = recipeSteps(recipe, sources);
+  const inputs = await stepInputs(recipe, base, options);
+  const steps = recipeSteps(recipe, inputs);
   const sourceStep = steps.find((s) => s.kind === "apt-setup");
+  const install = steps.flatMap((s) => (s.kind === "packages" ? s.install : []));
   return withTransaction(
     ctx,
     "apt-layer.resolve",
@@ -187,8 +235,10 @@ export async function resolveRecipe(
       });
       try {
         if (sourceStep) await applyStep(env, sourceStep);
+        const staged = await stageLocalDebs(inputs.localDebs ?? [], path.join(scope.workDir, "local"));
+        if (staged.length > 0) await bindLocalDebs(env, path.join(scope.workDir, "local"));
         await aptUpdate(env);
-        const plan = await resolvePlan(env, recipe.packages, recipe.remove);
+        const plan = await resolvePlan(env, [...install, ...staged.map((d) => d.inside)], recipe.remove);
         return { recipe: `${recipe.metadata.name}:${recipe.metadata.tag}`, base: base.manifestDigest, plan };
       } finally {
         await env.close();

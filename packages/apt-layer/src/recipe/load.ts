@@ -1,6 +1,8 @@
 import { promises as fs } from "node:fs";
+import path from "node:path";
 import { fromSystemError } from "@particle/runtime";
 import { parse as parseYaml } from "yaml";
+import { suiteProfile } from "../debian/suites.js";
 import { recipeInvalid } from "../errors.js";
 import { Recipe } from "../spec.js";
 
@@ -15,6 +17,7 @@ export function parseRecipe(document: unknown, file = "recipe"): Recipe {
       ),
     );
   }
+  if ("bootstrap" in result.data.base) suiteProfile(result.data.base.bootstrap.suite);
   return result.data;
 }
 
@@ -29,6 +32,7 @@ export function parseRecipeYaml(text: string, file = "recipe"): Recipe {
   return parseRecipe(document, file);
 }
 
+/** Loads a recipe file; its relative `localPackages` paths are taken from the file's directory. */
 export async function loadRecipe(file: string): Promise<Recipe> {
   let text: string;
   try {
@@ -36,5 +40,7 @@ export async function loadRecipe(file: string): Promise<Recipe> {
   } catch (error) {
     throw fromSystemError(error, `reading recipe ${file}`, file);
   }
-  return parseRecipeYaml(text, file);
+  const recipe = parseRecipeYaml(text, file);
+  const dir = path.dirname(path.resolve(file));
+  return { ...recipe, localPackages: recipe.localPackages.map((p) => path.resolve(dir, p)) };
 }

@@ -1,3 +1,4 @@
+import type { LocalDebInput } from "../build/local-deb.js";
 import type { AptSource, Recipe } from "../spec.js";
 
 /**
@@ -13,6 +14,7 @@ export type RecipeStep =
       readonly debconf: string[];
     }
   | { readonly kind: "packages"; readonly install: string[]; readonly remove: string[] }
+  | { readonly kind: "local-packages"; readonly debs: LocalDebInput[] }
   | { readonly kind: "files"; readonly files: Recipe["files"] }
   | { readonly kind: "users"; readonly users: Recipe["users"] }
   | { readonly kind: "units"; readonly units: Recipe["units"] }
@@ -23,7 +25,17 @@ export interface ResolvedSource extends Omit<AptSource, "key"> {
   readonly armoredKey?: string;
 }
 
-export function recipeSteps(recipe: Recipe, sources: readonly ResolvedSource[]): RecipeStep[] {
+/** What a recipe's steps need besides the recipe: its sources' keys, and what `bootable` and local files add. */
+export interface StepInputs {
+  readonly sources: readonly ResolvedSource[];
+  /** The packages `bootable` adds from the suite's profile. */
+  readonly bootPackages?: readonly string[];
+  /** The recipe's local .debs (and particle-os for `bootable`), with their digests. */
+  readonly localDebs?: readonly LocalDebInput[];
+}
+
+export function recipeSteps(recipe: Recipe, inputs: StepInputs): RecipeStep[] {
+  const { sources } = inputs;
   const steps: RecipeStep[] = [];
   if (recipe.architectures.length > 0 || sources.length > 0 || recipe.debconf.length > 0) {
     steps.push({
@@ -33,9 +45,13 @@ export function recipeSteps(recipe: Recipe, sources: readonly ResolvedSource[]):
       debconf: [...recipe.debconf],
     });
   }
-  if (recipe.packages.length > 0 || recipe.remove.length > 0) {
-    steps.push({ kind: "packages", install: [...recipe.packages], remove: [...recipe.remove] });
+  const install = [...new Set([...(inputs.bootPackages ?? []), ...recipe.packages])];
+  if (install.length > 0 || recipe.remove.length > 0) {
+    steps.push({ kind: "packages", install, remove: [...recipe.remove] });
   }
+  // Local .debs get a step of their own: a rebuilt file reinstalls only it, not the archive packages.
+  if ((inputs.localDebs ?? []).length > 0)
+    steps.push({ kind: "local-packages", debs: [...(inputs.localDebs ?? [])] });
   if (recipe.files.length > 0) steps.push({ kind: "files", files: recipe.files });
   if (recipe.users.length > 0) steps.push({ kind: "users", users: recipe.users });
   const u = recipe.units;

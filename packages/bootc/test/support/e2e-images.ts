@@ -16,6 +16,7 @@ import { debianRootfs } from "@particle/test-kit";
  */
 
 export const E2E_ROOTFS = {
+  suite: "bookworm",
   include: [
     "linux-image-amd64",
     "systemd-sysv",

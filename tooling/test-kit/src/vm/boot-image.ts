@@ -17,5 +17,6 @@ export const BOOTLOADER_IMAGE_PACKAGES: readonly string[] = [
  * bootupd library tests and the particle-bootupctl CLI tests (one cache entry for both).
  */
 export function bootloaderImage(): Promise<string> {
-  return debianRootfs({ include: BOOTLOADER_IMAGE_PACKAGES });
+  // Bookworm until the VM tests move: which release they boot is theirs to decide.
+  return debianRootfs({ suite: "bookworm", include: BOOTLOADER_IMAGE_PACKAGES });
 }
